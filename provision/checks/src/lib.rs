@@ -1,0 +1,1 @@
+//! Offline checks of the Terraform under `provision/`.
