@@ -1,0 +1,1 @@
+//! The AWS backend: one adapter per service, found through the naming contract.

@@ -1,0 +1,1 @@
+//! The embedded simulated environment behind `--env demo`.
