@@ -1,0 +1,69 @@
+variable "region" {
+  description = "Region of the environments (the CodeDeploy application and the console policies are regional)."
+  type        = string
+  default     = "eu-west-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as eu-west-1."
+  }
+}
+
+variable "environments" {
+  description = "Environments the console roles reach."
+  type        = list(string)
+  default     = ["staging", "prod"]
+
+  validation {
+    condition     = length(var.environments) > 0 && alltrue([for e in var.environments : can(regex("^[a-z][a-z0-9-]{1,14}$", e))])
+    error_message = "environments must be a non-empty list of environment names."
+  }
+}
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose workflows plan and apply."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must look like owner/name."
+  }
+}
+
+variable "terraform_apply_github_environments" {
+  description = "GitHub environments whose jobs may assume the apply role."
+  type        = list(string)
+  default     = ["infra-staging", "infra-prod"]
+
+  validation {
+    condition     = length(var.terraform_apply_github_environments) > 0
+    error_message = "At least one GitHub environment must be allowed to apply."
+  }
+}
+
+variable "state_bucket" {
+  description = "Terraform state bucket created by provision/bootstrap."
+  type        = string
+}
+
+variable "state_kms_key_arn" {
+  description = "KMS key of the state bucket (bootstrap output state_kms_key_arn)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.state_kms_key_arn))
+    error_message = "state_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "console_trusted_principal_arns" {
+  description = "Principals allowed to assume njtui-readonly / njtui-operator; empty trusts the account's IAM policies."
+  type        = list(string)
+  default     = []
+}
+
+variable "console_require_mfa" {
+  description = "Require MFA to assume the console roles."
+  type        = bool
+  default     = true
+}
