@@ -1,0 +1,168 @@
+# The notejam bastion image: Amazon Linux 2023 with the CloudWatch agent,
+# the njtui console, hardened SSH and daily security updates. See
+# amis/README.md.
+
+variable "region" {
+  type        = string
+  description = "Region the image is built in (and used from)."
+  default     = "eu-west-1"
+}
+
+variable "git_revision" {
+  type        = string
+  description = "Commit the image is built from; tagged GitRevision on the AMI and its snapshot."
+
+  validation {
+    condition     = can(regex("^[0-9a-f]{7,40}$", var.git_revision))
+    error_message = "The git_revision must be a commit hash (7-40 hex digits)."
+  }
+}
+
+variable "instance_type" {
+  type        = string
+  description = "Instance type of the build instance."
+  default     = "t3.micro"
+}
+
+variable "architecture" {
+  type        = string
+  description = "CPU architecture of the base image (x86_64 or arm64); it must match the bastion instance type and the njtui binary."
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "The architecture must be x86_64 or arm64."
+  }
+}
+
+variable "njtui_binary" {
+  type        = string
+  description = "Path of the njtui release binary to install (built for the image's architecture, e.g. target/release/njtui)."
+}
+
+variable "njtui_sha256" {
+  type        = string
+  description = "Expected sha256 of njtui_binary; empty skips the check."
+  default     = ""
+
+  validation {
+    condition     = var.njtui_sha256 == "" || can(regex("^[0-9a-f]{64}$", var.njtui_sha256))
+    error_message = "The njtui_sha256 must be empty or 64 hex digits."
+  }
+}
+
+locals {
+  built_at = formatdate("YYYYMMDD-hhmmss", timestamp())
+  files    = "/tmp/notejam-files"
+}
+
+source "amazon-ebs" "bastion" {
+  region        = var.region
+  instance_type = var.instance_type
+  ami_name      = "notejam-bastion-${var.git_revision}-${local.built_at}"
+  ssh_username  = "ec2-user"
+  imds_support  = "v2.0"
+  encrypt_boot  = true
+
+  source_ami_filter {
+    filters = {
+      name                = "al2023-ami-2023.*-kernel-*-${var.architecture}"
+      virtualization-type = "hvm"
+      root-device-type    = "ebs"
+    }
+    owners      = ["amazon"]
+    most_recent = true
+  }
+
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  launch_block_device_mappings {
+    device_name           = "/dev/xvda"
+    volume_size           = 10
+    volume_type           = "gp3"
+    encrypted             = true
+    delete_on_termination = true
+  }
+
+  temporary_security_group_source_public_ip = true
+
+  run_tags = {
+    Name        = "packer-notejam-bastion"
+    Project     = "notejam"
+    GitRevision = var.git_revision
+  }
+
+  tags = {
+    Name        = "notejam-bastion-${var.git_revision}"
+    Project     = "notejam"
+    Tier        = "bastion"
+    GitRevision = var.git_revision
+    BaseAMI     = "{{ .SourceAMI }}"
+    BaseAMIName = "{{ .SourceAMIName }}"
+  }
+
+  snapshot_tags = {
+    Name        = "notejam-bastion-${var.git_revision}"
+    Project     = "notejam"
+    Tier        = "bastion"
+    GitRevision = var.git_revision
+  }
+}
+
+build {
+  sources = ["source.amazon-ebs.bastion"]
+
+  provisioner "shell" {
+    inline = ["mkdir -p ${local.files}"]
+  }
+
+  provisioner "file" {
+    source      = "${path.root}/../common/files/"
+    destination = local.files
+  }
+
+  provisioner "file" {
+    source      = "${path.root}/files/njtui-profile.sh"
+    destination = "${local.files}/njtui-profile.sh"
+  }
+
+  provisioner "file" {
+    source      = var.njtui_binary
+    destination = "${local.files}/njtui"
+  }
+
+  provisioner "shell" {
+    execute_command = "sudo -E bash '{{ .Path }}'"
+    environment_vars = [
+      "NOTEJAM_FILES=${local.files}",
+      "NOTEJAM_ROLE=bastion",
+      "AWS_REGION=${var.region}",
+      "NJTUI_UPLOAD=${local.files}/njtui",
+      "NJTUI_SHA256=${var.njtui_sha256}",
+    ]
+    scripts = [
+      "${path.root}/../common/scripts/10-base.sh",
+      "${path.root}/../common/scripts/20-security-updates.sh",
+      "${path.root}/../common/scripts/30-ssh-hardening.sh",
+      "${path.root}/../common/scripts/40-observability.sh",
+      "${path.root}/scripts/50-njtui.sh",
+    ]
+  }
+
+  provisioner "shell" {
+    inline = ["sudo rm -rf ${local.files}"]
+  }
+
+  post-processor "manifest" {
+    output     = "${path.root}/manifest.json"
+    strip_path = true
+    custom_data = {
+      git_revision = var.git_revision
+      tier         = "bastion"
+    }
+  }
+}
