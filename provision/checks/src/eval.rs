@@ -424,6 +424,99 @@ fn matching_brace(text: &str) -> Option<usize> {
     None
 }
 
+/// The expressions interpolated in a template string (`${...}`), skipping
+/// escaped `$${`.
+pub fn interpolations(raw: &str) -> Vec<Expression> {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    while let Some(start) = rest.find("${") {
+        let escaped = start > 0 && rest[..start].ends_with('$');
+        let inner_start = start + 2;
+        let Some(len) = matching_brace(&rest[inner_start..]) else {
+            break;
+        };
+        if !escaped && let Some(e) = parse_expr(rest[inner_start..inner_start + len].trim()) {
+            out.push(e);
+        }
+        rest = &rest[inner_start + len + 1..];
+    }
+    out
+}
+
+/// Every `base.name` reference (such as `var.region` or `local.files`) in
+/// an expression, templates included.
+pub fn references(expr: &Expression, base: &str, out: &mut Vec<String>) {
+    match expr {
+        Expression::Traversal(t) => {
+            if let (Expression::Variable(v), Some(TraversalOperator::GetAttr(name))) =
+                (&t.expr, t.operators.first())
+                && v.as_str() == base
+            {
+                out.push(name.to_string());
+            }
+            references(&t.expr, base, out);
+            for op in &t.operators {
+                if let TraversalOperator::Index(i) = op {
+                    references(i, base, out);
+                }
+            }
+        }
+        Expression::TemplateExpr(t) => {
+            let raw = match t.as_ref() {
+                TemplateExpr::QuotedString(raw) => raw.as_str(),
+                TemplateExpr::Heredoc(h) => h.template.as_str(),
+            };
+            for e in interpolations(raw) {
+                references(&e, base, out);
+            }
+        }
+        Expression::Array(items) => items.iter().for_each(|e| references(e, base, out)),
+        Expression::Object(obj) => {
+            for (k, v) in obj {
+                if let ObjectKey::Expression(k) = k {
+                    references(k, base, out);
+                }
+                references(v, base, out);
+            }
+        }
+        Expression::FuncCall(call) => call.args.iter().for_each(|e| references(e, base, out)),
+        Expression::Parenthesis(inner) => references(inner, base, out),
+        Expression::Conditional(c) => {
+            references(&c.cond_expr, base, out);
+            references(&c.true_expr, base, out);
+            references(&c.false_expr, base, out);
+        }
+        Expression::Operation(op) => match op.as_ref() {
+            hcl::expr::Operation::Unary(u) => references(&u.expr, base, out),
+            hcl::expr::Operation::Binary(b) => {
+                references(&b.lhs_expr, base, out);
+                references(&b.rhs_expr, base, out);
+            }
+        },
+        Expression::ForExpr(f) => {
+            references(&f.collection_expr, base, out);
+            if let Some(k) = &f.key_expr {
+                references(k, base, out);
+            }
+            references(&f.value_expr, base, out);
+            if let Some(c) = &f.cond_expr {
+                references(c, base, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every `base.name` reference anywhere in a body.
+pub fn body_references(body: &hcl::Body, base: &str, out: &mut Vec<String>) {
+    for a in body.attributes() {
+        references(&a.expr, base, out);
+    }
+    for b in body.blocks() {
+        body_references(&b.body, base, out);
+    }
+}
+
 fn parse_expr(text: &str) -> Option<Expression> {
     let body = hcl::parse(&format!("x = {text}\n")).ok()?;
     body.attributes().next().map(|a| a.expr.clone())

@@ -22,6 +22,8 @@ pub enum LoadError {
     Parse { path: PathBuf, message: String },
     #[error("{path}: no .tf files found under it")]
     Empty { path: PathBuf },
+    #[error("{path}: no Packer templates (*.pkr.hcl) found in its subdirectories")]
+    NoTemplates { path: PathBuf },
 }
 
 /// A `resource "TYPE" "NAME" { ... }` block.
