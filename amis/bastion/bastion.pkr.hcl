@@ -5,7 +5,7 @@
 variable "region" {
   type        = string
   description = "Region the image is built in (and used from)."
-  default     = "eu-west-1"
+  default     = "us-east-1"
 }
 
 variable "git_revision" {

@@ -29,7 +29,7 @@ variable "availability_zones" {
 
   validation {
     condition     = alltrue([for z in var.availability_zones : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", z))])
-    error_message = "availability_zones entries must be zone names such as eu-west-1a."
+    error_message = "availability_zones entries must be zone names such as us-east-1a."
   }
 }
 
