@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Boot-time rendering of the per-environment configuration (notejam-boot),
-# the agent config templates, and routing of the app's journald output to
-# its own log file.
+# Boot-time rendering of the per-environment configuration (notejam-boot)
+# and the agent config templates. The app's log file (/var/log/notejam/app.log)
+# and its rotation come with the app's bundle.
 set -euo pipefail
 
 files=${NOTEJAM_FILES:?NOTEJAM_FILES must point at the uploaded files}
@@ -16,8 +16,3 @@ install -d -m 0755 /etc/notejam /usr/local/share/notejam
 printf '%s\n' "$role" >/etc/notejam/role
 install -m 0755 "$files/notejam-boot" /usr/local/sbin/notejam-boot
 install -m 0644 "$files/cloudwatch-agent-$role.json.tmpl" /usr/local/share/notejam/
-
-install -d -m 0755 /var/log/notejam
-install -m 0644 "$files/rsyslog-notejam.conf" /etc/rsyslog.d/10-notejam.conf
-install -m 0644 "$files/logrotate-notejam" /etc/logrotate.d/notejam
-rsyslogd -N1 -f /etc/rsyslog.conf

@@ -161,6 +161,8 @@ data "aws_iam_policy_document" "instance" {
     }
   }
 
+  # The deploy hook reads the whole tree with GetParametersByPath, which IAM
+  # checks against the path itself.
   statement {
     sid = "ReadEnvironmentParameters"
     actions = [
@@ -169,8 +171,8 @@ data "aws_iam_policy_document" "instance" {
       "ssm:GetParametersByPath",
     ]
     resources = [
-      "${local.param_arn_prefix}/database/*",
-      "${local.param_arn_prefix}/app/*",
+      local.param_arn_prefix,
+      "${local.param_arn_prefix}/*",
     ]
   }
 
