@@ -41,16 +41,30 @@ resource "aws_iam_role_policy_attachment" "codedeploy" {
 }
 
 # An Auto Scaling group built from a launch template needs these on top of
-# AWSCodeDeployRole (CodeDeploy launches through the template).
+# AWSCodeDeployRole, as AWS documents for CodeDeploy with launch templates:
+# launches happen through the template, on the group's behalf. Only
+# CodeDeploy can assume this role.
 data "aws_iam_policy_document" "codedeploy_launch_template" {
   statement {
-    actions   = ["ec2:RunInstances", "ec2:CreateTags"]
-    resources = ["*"]
+    sid     = "LaunchFromTemplates"
+    actions = ["ec2:RunInstances"]
+    resources = concat(
+      [for r in ["instance", "volume", "network-interface", "subnet", "security-group", "key-pair", "launch-template"] :
+      "arn:${local.partition}:ec2:${local.region}:${local.account_id}:${r}/*"],
+      ["arn:${local.partition}:ec2:${local.region}::image/*"],
+    )
+  }
+
+  statement {
+    sid     = "TagWhatItLaunches"
+    actions = ["ec2:CreateTags"]
+    resources = [for r in ["instance", "volume", "network-interface"] :
+    "arn:${local.partition}:ec2:${local.region}:${local.account_id}:${r}/*"]
 
     condition {
       test     = "StringEquals"
-      variable = "aws:RequestTag/Environment"
-      values   = [var.environment]
+      variable = "ec2:CreateAction"
+      values   = ["RunInstances"]
     }
   }
 
