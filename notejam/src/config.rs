@@ -34,6 +34,8 @@ pub struct Config {
     pub metrics_interval: Duration,
     /// Emit EMF metric lines at all (off in tests and local runs by choice).
     pub metrics_enabled: bool,
+    /// Users whose pads and note lists each node keeps in memory; 0 turns the cache off.
+    pub cache_users: usize,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -150,6 +152,8 @@ impl Config {
             }
         };
 
+        let cache_users = parse_number(&get, "NOTEJAM_CACHE_USERS", 10_000)? as usize;
+
         Ok(Config {
             database_url,
             addr,
@@ -160,6 +164,7 @@ impl Config {
             db_max_connections,
             metrics_interval: Duration::from_secs(u64::from(interval)),
             metrics_enabled,
+            cache_users,
         })
     }
 }
@@ -215,6 +220,7 @@ mod tests {
             ("NOTEJAM_DB_MAX_CONNECTIONS", "0"),
             ("NOTEJAM_METRICS_INTERVAL_SECS", "-1"),
             ("NOTEJAM_METRICS", "maybe"),
+            ("NOTEJAM_CACHE_USERS", "lots"),
         ];
         for (var, value) in cases {
             let error = with(&[(var, value)]).unwrap_err();

@@ -2,6 +2,7 @@
 //! notes, server-rendered HTML, PostgreSQL or SQLite.
 
 pub mod config;
+pub mod content;
 pub mod db;
 pub mod mail;
 pub mod metrics;
@@ -17,7 +18,8 @@ use axum::Router;
 use cookie::Key;
 
 use crate::config::Config;
-use crate::db::{ConnectError, Db};
+use crate::content::ContentCache;
+use crate::db::{Backend, ConnectError, Db};
 use crate::mail::{MailError, Mailer};
 use crate::metrics::Metrics;
 use crate::web::{App, AppState};
@@ -51,12 +53,26 @@ pub async fn build(config: &Config) -> Result<(Router, AppState), StartError> {
             Key::generate()
         }
     };
+    // On PostgreSQL the cache waits for the change feed; SQLite has a single writer.
+    let cache = Arc::new(ContentCache::new(
+        config.cache_users,
+        db.backend() == Backend::Sqlite,
+    ));
+    if config.cache_users > 0 && db.backend() == Backend::Postgres {
+        tokio::spawn(content::follow_changes(
+            config.database_url.clone(),
+            cache.clone(),
+        ));
+    } else if config.cache_users == 0 {
+        cache.disable();
+    }
     let state: AppState = Arc::new(App {
         db,
         key,
         secure_cookies: config.secure_cookies,
         mailer,
         metrics: Arc::new(Metrics::new(&config.environment)),
+        cache,
     });
     Ok((web::router(state.clone()), state))
 }

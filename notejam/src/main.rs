@@ -19,6 +19,7 @@ Environment:
   NOTEJAM_DB_MAX_CONNECTIONS     database pool size (default 10)
   NOTEJAM_METRICS                on | off: EMF metric lines on stdout (default on)
   NOTEJAM_METRICS_INTERVAL_SECS  metric interval (default 60)
+  NOTEJAM_CACHE_USERS            users' note lists cached per node, 0 = off (default 10000)
   NOTEJAM_LOG                    log filter, e.g. info or notejam=debug (default info)
 ";
 
@@ -46,7 +47,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    notejam::telemetry::init_logging();
+    let _log_guard = notejam::telemetry::init_logging();
     match notejam::run(config, notejam::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

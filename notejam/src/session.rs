@@ -203,7 +203,8 @@ pub async fn middleware(State(app): State<AppState>, request: Request, next: Nex
                 "The form has expired or did not come from this site (CSRF token missing or \
                  incorrect). Go back, reload the page and try again.",
             );
-            write_cookie(&session, &app, &parts.headers, &mut response);
+            let secure = is_secure(&app, &parts.headers);
+            write_cookie(&session, &app, secure, &mut response);
             return response;
         }
         Body::from(bytes)
@@ -212,9 +213,9 @@ pub async fn middleware(State(app): State<AppState>, request: Request, next: Nex
     };
 
     parts.extensions.insert(session.clone());
-    let request_headers = parts.headers.clone();
+    let secure = is_secure(&app, &parts.headers);
     let mut response = next.run(Request::from_parts(parts, body)).await;
-    write_cookie(&session, &app, &request_headers, &mut response);
+    write_cookie(&session, &app, secure, &mut response);
     response
 }
 
@@ -239,20 +240,25 @@ fn read_cookie(headers: &HeaderMap, key: &Key) -> Option<Data> {
     (data.expires > now_secs()).then_some(data)
 }
 
-fn write_cookie(session: &Session, app: &AppState, request: &HeaderMap, response: &mut Response) {
+/// Whether the cookie gets `Secure`: by configuration, or when the ALB says the
+/// browser came over HTTPS.
+fn is_secure(app: &AppState, request: &HeaderMap) -> bool {
+    match app.secure_cookies {
+        SecureCookies::Always => true,
+        SecureCookies::Never => false,
+        SecureCookies::Auto => request
+            .get("x-forwarded-proto")
+            .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https")),
+    }
+}
+
+fn write_cookie(session: &Session, app: &AppState, secure: bool, response: &mut Response) {
     let inner = session.lock();
     if !inner.dirty {
         return;
     }
     let Ok(value) = serde_json::to_string(&inner.data) else {
         return;
-    };
-    let secure = match app.secure_cookies {
-        SecureCookies::Always => true,
-        SecureCookies::Never => false,
-        SecureCookies::Auto => request
-            .get("x-forwarded-proto")
-            .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https")),
     };
     let cookie = Cookie::build((COOKIE_NAME, value))
         .path("/")

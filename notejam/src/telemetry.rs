@@ -8,6 +8,7 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 use crate::password::random_token;
@@ -18,9 +19,17 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 const AMZN_TRACE_HEADER: &str = "x-amzn-trace-id";
 
 /// JSON lines on stdout; the level comes from `NOTEJAM_LOG` (an `EnvFilter`), default `info`.
-pub fn init_logging() {
+///
+/// Lines are written by a background thread, so a request never waits on the write;
+/// nothing is dropped when it falls behind. Keep the guard until exit: dropping it
+/// flushes what is queued.
+pub fn init_logging() -> WorkerGuard {
     let filter =
         EnvFilter::try_from_env("NOTEJAM_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("notejam-log")
+        .finish(std::io::stdout());
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -28,8 +37,9 @@ pub fn init_logging() {
         .with_span_list(false)
         .with_target(true)
         .with_env_filter(filter)
-        .with_writer(std::io::stdout)
+        .with_writer(writer)
         .init();
+    guard
 }
 
 /// A caller's id is kept only if it is short and plain, so it cannot forge log fields.

@@ -93,14 +93,12 @@ async fn start_browser(profile: &Path) -> (Driver, Client) {
     }
 }
 
+/// The page's text; empty while a navigation is under way (the callers retry).
 async fn body_text(browser: &Client) -> String {
-    browser
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    match browser.find(Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// Pages load after a click returns: these wait (up to 10 s) for what should show.
@@ -145,21 +143,29 @@ async fn notes_listed(browser: &Client, wanted: &[&str]) {
     }
 }
 
+/// The element, once the page that has it has loaded.
+async fn find(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match browser.find(locator).await {
+            Ok(element) => return element,
+            Err(error) if Instant::now() > deadline => panic!("no element {locator:?}: {error}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
 async fn click_link(browser: &Client, text: &str) {
-    browser
-        .find(Locator::LinkText(text))
+    find(browser, Locator::LinkText(text))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
 }
 
 async fn click_css(browser: &Client, css: &str) {
-    browser
-        .find(Locator::Css(css))
+    find(browser, Locator::Css(css))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
@@ -167,17 +173,15 @@ async fn click_css(browser: &Client, css: &str) {
 
 async fn fill(browser: &Client, fields: &[(&str, &str)]) {
     for (id, value) in fields {
-        let input = browser.find(Locator::Id(id)).await.unwrap();
+        let input = find(browser, Locator::Id(id)).await;
         input.clear().await.unwrap();
         input.send_keys(value).await.unwrap();
     }
 }
 
 async fn submit(browser: &Client) {
-    browser
-        .find(Locator::Css("main form button[type=submit]"))
+    find(browser, Locator::Css("main form button[type=submit]"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
@@ -193,12 +197,16 @@ async fn path(browser: &Client) -> String {
 
 async fn note_names(browser: &Client) -> Vec<String> {
     let mut names = Vec::new();
-    for cell in browser
+    let cells = browser
         .find_all(Locator::Css("table.notes tbody tr td:first-child a"))
         .await
-        .unwrap()
-    {
-        names.push(cell.text().await.unwrap());
+        .unwrap_or_default();
+    for cell in cells {
+        // A cell of the page being left is stale: report nothing, the caller retries.
+        match cell.text().await {
+            Ok(name) => names.push(name),
+            Err(_) => return Vec::new(),
+        }
     }
     names
 }

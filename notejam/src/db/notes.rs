@@ -26,64 +26,6 @@ pub struct Note {
     pub updated_at: i64,
 }
 
-/// The `?order=` choices of the note lists.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Order {
-    NameAsc,
-    NameDesc,
-    UpdatedAsc,
-    #[default]
-    UpdatedDesc,
-}
-
-impl Order {
-    /// Unknown values fall back to the default, as the original app ignores them.
-    pub fn parse(value: Option<&str>) -> Order {
-        match value {
-            Some("name") => Order::NameAsc,
-            Some("-name") => Order::NameDesc,
-            Some("updated_at") => Order::UpdatedAsc,
-            _ => Order::UpdatedDesc,
-        }
-    }
-
-    pub fn as_param(self) -> &'static str {
-        match self {
-            Order::NameAsc => "name",
-            Order::NameDesc => "-name",
-            Order::UpdatedAsc => "updated_at",
-            Order::UpdatedDesc => "-updated_at",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// The list queries, one fixed string per order (so each is a cached prepared
-/// statement and nothing from the request reaches the SQL text). The id breaks ties
-/// so pages are stable.
-macro_rules! ordered {
-    ($query:literal) => {
-        [
-            concat!($query, " ORDER BY n.name ASC, n.id ASC"),
-            concat!($query, " ORDER BY n.name DESC, n.id DESC"),
-            concat!($query, " ORDER BY n.updated_at ASC, n.id ASC"),
-            concat!($query, " ORDER BY n.updated_at DESC, n.id DESC"),
-        ]
-    };
-}
-
-const NOTES_OF_USER: [&str; 4] = ordered!(
-    "SELECT n.id, n.name, n.pad_id, p.name, n.updated_at \
-     FROM notes n LEFT JOIN pads p ON p.id = n.pad_id WHERE n.user_id = $1"
-);
-const NOTES_IN_PAD: [&str; 4] = ordered!(
-    "SELECT n.id, n.name, n.pad_id, p.name, n.updated_at \
-     FROM notes n LEFT JOIN pads p ON p.id = n.pad_id WHERE n.user_id = $1 AND n.pad_id = $2"
-);
-
 fn summary(row: sqlx::any::AnyRow) -> Result<NoteSummary, sqlx::Error> {
     Ok(NoteSummary {
         id: row.try_get(0)?,
@@ -95,34 +37,18 @@ fn summary(row: sqlx::any::AnyRow) -> Result<NoteSummary, sqlx::Error> {
 }
 
 impl Db {
-    pub async fn notes_of(
-        &self,
-        user_id: i64,
-        order: Order,
-    ) -> Result<Vec<NoteSummary>, sqlx::Error> {
-        sqlx::query(NOTES_OF_USER[order.index()])
-            .bind(user_id)
-            .fetch_all(self.pool())
-            .await?
-            .into_iter()
-            .map(summary)
-            .collect()
-    }
-
-    pub async fn notes_in_pad(
-        &self,
-        user_id: i64,
-        pad_id: i64,
-        order: Order,
-    ) -> Result<Vec<NoteSummary>, sqlx::Error> {
-        sqlx::query(NOTES_IN_PAD[order.index()])
-            .bind(user_id)
-            .bind(pad_id)
-            .fetch_all(self.pool())
-            .await?
-            .into_iter()
-            .map(summary)
-            .collect()
+    /// All the user's notes, unsorted: lists are sorted in memory (see `content`).
+    pub async fn notes_of(&self, user_id: i64) -> Result<Vec<NoteSummary>, sqlx::Error> {
+        sqlx::query(
+            "SELECT n.id, n.name, n.pad_id, p.name, n.updated_at \
+             FROM notes n LEFT JOIN pads p ON p.id = n.pad_id WHERE n.user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(summary)
+        .collect()
     }
 
     pub async fn note(&self, user_id: i64, note_id: i64) -> Result<Option<Note>, sqlx::Error> {
@@ -204,27 +130,5 @@ impl Db {
             .execute(self.pool())
             .await?;
         Ok(done.rows_affected() == 1)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Order;
-
-    #[test]
-    fn order_round_trips_and_ignores_unknown_values() {
-        for order in [
-            Order::NameAsc,
-            Order::NameDesc,
-            Order::UpdatedAsc,
-            Order::UpdatedDesc,
-        ] {
-            assert_eq!(Order::parse(Some(order.as_param())), order);
-        }
-        assert_eq!(
-            Order::parse(Some("name; DROP TABLE notes")),
-            Order::UpdatedDesc
-        );
-        assert_eq!(Order::parse(None), Order::UpdatedDesc);
     }
 }

@@ -19,8 +19,9 @@ fn from_row(row: sqlx::any::AnyRow) -> Result<Pad, sqlx::Error> {
 }
 
 impl Db {
+    /// The user's pads, unsorted (see `content`).
     pub async fn pads_of(&self, user_id: i64) -> Result<Vec<Pad>, sqlx::Error> {
-        sqlx::query("SELECT id, name FROM pads WHERE user_id = $1 ORDER BY name, id")
+        sqlx::query("SELECT id, name FROM pads WHERE user_id = $1")
             .bind(user_id)
             .fetch_all(self.pool())
             .await?

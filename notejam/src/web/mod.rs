@@ -20,6 +20,7 @@ use cookie::Key;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::SecureCookies;
+use crate::content::{ContentCache, UserContent};
 use crate::db::Db;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
@@ -33,6 +34,30 @@ pub struct App {
     pub secure_cookies: SecureCookies,
     pub mailer: Mailer,
     pub metrics: Arc<Metrics>,
+    pub cache: Arc<ContentCache>,
+}
+
+impl App {
+    /// Just the user's pads (what a note form's pad choice is checked against): from the
+    /// cache, else one small query, so that writes never reload whole note lists.
+    pub async fn pads(&self, user_id: i64) -> Result<Vec<crate::db::pads::Pad>, sqlx::Error> {
+        match self.cache.get(user_id) {
+            Some(content) => Ok(content.pads.clone()),
+            None => self.db.pads_of(user_id).await,
+        }
+    }
+
+    /// The user's pads and note list, from the cache or the database.
+    pub async fn content(&self, user_id: i64) -> Result<Arc<UserContent>, sqlx::Error> {
+        if let Some(content) = self.cache.get(user_id) {
+            return Ok(content);
+        }
+        let ticket = self.cache.ticket(user_id);
+        let (pads, notes) = tokio::try_join!(self.db.pads_of(user_id), self.db.notes_of(user_id))?;
+        let content = Arc::new(UserContent::new(pads, notes));
+        self.cache.fill(user_id, ticket, content.clone());
+        Ok(content)
+    }
 }
 
 pub type AppState = Arc<App>;

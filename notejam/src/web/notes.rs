@@ -7,13 +7,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::errors::AppError;
 use super::forms::{self, Errors, NoteForm};
 use super::views::{
-    Layout, NoteDeletePage, NoteFormPage, NotePage, NoteRow, NotesListPage, PadChoice, human_time,
+    DayClock, Layout, NoteDeletePage, NoteFormPage, NotePage, NotesListPage, PadChoice, human_time,
     render,
 };
 use super::{AppState, parse_id, query_param};
-use crate::db::notes::{Note, Order};
-use crate::db::now_millis;
+use std::sync::Arc;
+
+use crate::content::{Order, UserContent};
+use crate::db::notes::Note;
 use crate::db::pads::Pad;
+use crate::db::{is_foreign_key_violation, now_millis};
 use crate::session::CurrentUser;
 
 pub async fn index(
@@ -22,15 +25,20 @@ pub async fn index(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let order = Order::parse(query_param(query.as_deref(), "order").as_deref());
-    let (notes, pads) = tokio::try_join!(app.db.notes_of(user.id, order), app.db.pads_of(user.id))?;
-    let now = now_millis();
+    let content = app.content(user.id).await?;
+    let notes = content.notes(order, None);
     Ok(render(&NotesListPage {
-        layout: Layout::user(&user, format!("All notes ({})", notes.len()), pads),
-        notes: notes.into_iter().map(|n| NoteRow::new(n, now)).collect(),
+        layout: Layout::user(&user, format!("All notes ({})", notes.len()), &content),
+        notes,
+        clock: DayClock::now(),
         pad: None,
         order,
         base: "/".to_owned(),
     }))
+}
+
+async fn content_of(app: &AppState, user: &CurrentUser) -> Result<Arc<UserContent>, AppError> {
+    Ok(app.content(user.id).await?)
 }
 
 async fn owned_note(app: &AppState, user: &CurrentUser, id: &str) -> Result<Note, AppError> {
@@ -66,15 +74,15 @@ struct FormView {
 fn note_form(
     user: &CurrentUser,
     view: FormView,
-    pads: Vec<Pad>,
+    content: &Arc<UserContent>,
     form: NoteForm,
     selected: Option<i64>,
     errors: Errors,
 ) -> Response {
     render(&NoteFormPage {
-        pad_choices: choices(&pads, selected),
+        pad_choices: choices(&content.pads, selected),
         no_pad_selected: selected.is_none(),
-        layout: Layout::user(user, view.title, pads),
+        layout: Layout::user(user, view.title, content),
         action: view.action,
         submit: view.submit,
         name: form.name,
@@ -113,12 +121,12 @@ pub async fn create_form(
     user: CurrentUser,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let pads = app.db.pads_of(user.id).await?;
+    let content = app.content(user.id).await?;
     // `?pad=` preselects a pad; one that is not the user's names no page.
     let preselected = match query_param(query.as_deref(), "pad").filter(|p| !p.is_empty()) {
         Some(text) => {
             let id = parse_id(&text)?;
-            if !pads.iter().any(|pad| pad.id == id) {
+            if content.pad(id).is_none() {
                 return Err(AppError::NotFound);
             }
             Some(id)
@@ -128,7 +136,7 @@ pub async fn create_form(
     Ok(note_form(
         &user,
         create_view(preselected),
-        pads,
+        &content,
         NoteForm::default(),
         preselected,
         Errors::default(),
@@ -141,18 +149,28 @@ pub async fn create(
     RawQuery(query): RawQuery,
     Form(form): Form<NoteForm>,
 ) -> Result<Response, AppError> {
-    let pads = app.db.pads_of(user.id).await?;
-    let (errors, pad_id) = check(&form, &pads);
+    let pads = app.pads(user.id).await?;
+    let (mut errors, pad_id) = check(&form, &pads);
     if errors.is_empty() {
-        app.db
+        let created = app
+            .db
             .create_note(user.id, pad_id, form.name.trim(), &form.text)
-            .await?;
-        user.session.flash("Note is successfully created");
-        return Ok(Redirect::to(&home_of(pad_id)).into_response());
+            .await;
+        app.cache.invalidate(user.id);
+        match created {
+            Ok(_) => {
+                user.session.flash("Note is successfully created");
+                return Ok(Redirect::to(&home_of(pad_id)).into_response());
+            }
+            // The pad went away (another tab, another node) since the lists were read.
+            Err(error) if is_foreign_key_violation(&error) => errors.add("pad", forms::INVALID_PAD),
+            Err(error) => return Err(error.into()),
+        }
     }
+    let content = app.content(user.id).await?;
     let from_pad = query_param(query.as_deref(), "pad").and_then(|p| parse_id(&p).ok());
-    let view = create_view(from_pad.filter(|id| pads.iter().any(|pad| pad.id == *id)));
-    Ok(note_form(&user, view, pads, form, pad_id, errors))
+    let view = create_view(from_pad.filter(|id| content.pad(*id).is_some()));
+    Ok(note_form(&user, view, &content, form, pad_id, errors))
 }
 
 pub async fn view(
@@ -160,9 +178,8 @@ pub async fn view(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let note = owned_note(&app, &user, &id).await?;
-    let pads = app.db.pads_of(user.id).await?;
-    let mut layout = Layout::user(&user, note.name.clone(), pads);
+    let (note, content) = tokio::try_join!(owned_note(&app, &user, &id), content_of(&app, &user))?;
+    let mut layout = Layout::user(&user, note.name.clone(), &content);
     if let Some(pad_id) = note.pad_id {
         layout = layout.with_current_pad(pad_id);
     }
@@ -187,8 +204,7 @@ pub async fn edit_form(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let note = owned_note(&app, &user, &id).await?;
-    let pads = app.db.pads_of(user.id).await?;
+    let (note, content) = tokio::try_join!(owned_note(&app, &user, &id), content_of(&app, &user))?;
     let view = edit_view(&note);
     let pad_id = note.pad_id;
     let form = NoteForm {
@@ -199,7 +215,7 @@ pub async fn edit_form(
     Ok(note_form(
         &user,
         view,
-        pads,
+        &content,
         form,
         pad_id,
         Errors::default(),
@@ -212,24 +228,31 @@ pub async fn edit(
     Path(id): Path<String>,
     Form(form): Form<NoteForm>,
 ) -> Result<Response, AppError> {
-    let note = owned_note(&app, &user, &id).await?;
-    let pads = app.db.pads_of(user.id).await?;
-    let (errors, pad_id) = check(&form, &pads);
+    let (note, pads) = tokio::try_join!(owned_note(&app, &user, &id), async {
+        Ok(app.pads(user.id).await?)
+    })?;
+    let (mut errors, pad_id) = check(&form, &pads);
     if errors.is_empty() {
-        if !app
+        let updated = app
             .db
             .update_note(user.id, note.id, pad_id, form.name.trim(), &form.text)
-            .await?
-        {
-            return Err(AppError::NotFound);
+            .await;
+        app.cache.invalidate(user.id);
+        match updated {
+            Ok(true) => {
+                user.session.flash("Note is successfully updated");
+                return Ok(Redirect::to(&format!("/notes/{}/", note.id)).into_response());
+            }
+            Ok(false) => return Err(AppError::NotFound),
+            Err(error) if is_foreign_key_violation(&error) => errors.add("pad", forms::INVALID_PAD),
+            Err(error) => return Err(error.into()),
         }
-        user.session.flash("Note is successfully updated");
-        return Ok(Redirect::to(&format!("/notes/{}/", note.id)).into_response());
     }
+    let content = app.content(user.id).await?;
     Ok(note_form(
         &user,
         edit_view(&note),
-        pads,
+        &content,
         form,
         pad_id,
         errors,
@@ -241,10 +264,9 @@ pub async fn delete_form(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let note = owned_note(&app, &user, &id).await?;
-    let pads = app.db.pads_of(user.id).await?;
+    let (note, content) = tokio::try_join!(owned_note(&app, &user, &id), content_of(&app, &user))?;
     Ok(render(&NoteDeletePage {
-        layout: Layout::user(&user, format!("Delete {}", note.name), pads),
+        layout: Layout::user(&user, format!("Delete {}", note.name), &content),
         note,
     }))
 }
@@ -255,7 +277,9 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let note = owned_note(&app, &user, &id).await?;
-    if !app.db.delete_note(user.id, note.id).await? {
+    let deleted = app.db.delete_note(user.id, note.id).await;
+    app.cache.invalidate(user.id);
+    if !deleted? {
         return Err(AppError::NotFound);
     }
     user.session.flash("Note is successfully deleted");

@@ -6,25 +6,33 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::errors::AppError;
 use super::forms::{Errors, PadForm};
-use super::views::{Layout, NoteRow, NotesListPage, PadDeletePage, PadFormPage, render};
+use super::views::{DayClock, Layout, NotesListPage, PadDeletePage, PadFormPage, render};
 use super::{AppState, parse_id, query_param};
-use crate::db::notes::Order;
-use crate::db::now_millis;
+use std::sync::Arc;
+
+use crate::content::{Order, UserContent};
 use crate::db::pads::Pad;
 use crate::session::CurrentUser;
 
-async fn owned_pad(app: &AppState, user: &CurrentUser, id: &str) -> Result<Pad, AppError> {
+/// The user's lists and the pad of the URL; another user's pad is not among them.
+async fn owned_pad(
+    app: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<(Pad, Arc<UserContent>), AppError> {
     let id = parse_id(id)?;
-    app.db.pad(user.id, id).await?.ok_or(AppError::NotFound)
+    let content = app.content(user.id).await?;
+    let pad = content.pad(id).cloned().ok_or(AppError::NotFound)?;
+    Ok((pad, content))
 }
 
 pub async fn create_form(
     State(app): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, AppError> {
-    let pads = app.db.pads_of(user.id).await?;
+    let content = app.content(user.id).await?;
     Ok(render(&PadFormPage {
-        layout: Layout::user(&user, "New pad", pads),
+        layout: Layout::user(&user, "New pad", &content),
         action: "/pads/create/".to_owned(),
         submit: "Create",
         name: String::new(),
@@ -40,13 +48,15 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let errors = form.validate();
     if errors.is_empty() {
-        let id = app.db.create_pad(user.id, form.name.trim()).await?;
+        let created = app.db.create_pad(user.id, form.name.trim()).await;
+        app.cache.invalidate(user.id);
+        let id = created?;
         user.session.flash("Pad is successfully created");
         return Ok(Redirect::to(&format!("/pads/{id}/")).into_response());
     }
-    let pads = app.db.pads_of(user.id).await?;
+    let content = app.content(user.id).await?;
     Ok(render(&PadFormPage {
-        layout: Layout::user(&user, "New pad", pads),
+        layout: Layout::user(&user, "New pad", &content),
         action: "/pads/create/".to_owned(),
         submit: "Create",
         name: form.name,
@@ -61,17 +71,14 @@ pub async fn view(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let pad = owned_pad(&app, &user, &id).await?;
+    let (pad, content) = owned_pad(&app, &user, &id).await?;
     let order = Order::parse(query_param(query.as_deref(), "order").as_deref());
-    let (notes, pads) = tokio::try_join!(
-        app.db.notes_in_pad(user.id, pad.id, order),
-        app.db.pads_of(user.id)
-    )?;
-    let now = now_millis();
+    let notes = content.notes(order, Some(pad.id));
     Ok(render(&NotesListPage {
-        layout: Layout::user(&user, format!("{} ({})", pad.name, notes.len()), pads)
+        layout: Layout::user(&user, format!("{} ({})", pad.name, notes.len()), &content)
             .with_current_pad(pad.id),
-        notes: notes.into_iter().map(|n| NoteRow::new(n, now)).collect(),
+        notes,
+        clock: DayClock::now(),
         base: format!("/pads/{}/", pad.id),
         pad: Some(pad),
         order,
@@ -83,10 +90,9 @@ pub async fn edit_form(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let pad = owned_pad(&app, &user, &id).await?;
-    let pads = app.db.pads_of(user.id).await?;
+    let (pad, content) = owned_pad(&app, &user, &id).await?;
     Ok(render(&PadFormPage {
-        layout: Layout::user(&user, format!("{} settings", pad.name), pads)
+        layout: Layout::user(&user, format!("{} settings", pad.name), &content)
             .with_current_pad(pad.id),
         action: format!("/pads/{}/edit/", pad.id),
         submit: "Save",
@@ -102,18 +108,19 @@ pub async fn edit(
     Path(id): Path<String>,
     Form(form): Form<PadForm>,
 ) -> Result<Response, AppError> {
-    let pad = owned_pad(&app, &user, &id).await?;
+    let (pad, content) = owned_pad(&app, &user, &id).await?;
     let errors = form.validate();
     if errors.is_empty() {
-        if !app.db.rename_pad(user.id, pad.id, form.name.trim()).await? {
+        let renamed = app.db.rename_pad(user.id, pad.id, form.name.trim()).await;
+        app.cache.invalidate(user.id);
+        if !renamed? {
             return Err(AppError::NotFound);
         }
         user.session.flash("Pad is successfully updated");
         return Ok(Redirect::to(&format!("/pads/{}/", pad.id)).into_response());
     }
-    let pads = app.db.pads_of(user.id).await?;
     Ok(render(&PadFormPage {
-        layout: Layout::user(&user, format!("{} settings", pad.name), pads)
+        layout: Layout::user(&user, format!("{} settings", pad.name), &content)
             .with_current_pad(pad.id),
         action: format!("/pads/{}/edit/", pad.id),
         submit: "Save",
@@ -128,10 +135,10 @@ pub async fn delete_form(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let pad = owned_pad(&app, &user, &id).await?;
-    let pads = app.db.pads_of(user.id).await?;
+    let (pad, content) = owned_pad(&app, &user, &id).await?;
     Ok(render(&PadDeletePage {
-        layout: Layout::user(&user, format!("Delete {}", pad.name), pads).with_current_pad(pad.id),
+        layout: Layout::user(&user, format!("Delete {}", pad.name), &content)
+            .with_current_pad(pad.id),
         pad,
     }))
 }
@@ -142,7 +149,9 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    if !app.db.delete_pad(user.id, id).await? {
+    let deleted = app.db.delete_pad(user.id, id).await;
+    app.cache.invalidate(user.id);
+    if !deleted? {
         return Err(AppError::NotFound);
     }
     user.session.flash("Pad is successfully deleted");

@@ -4,7 +4,10 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::db::notes::{Note, NoteSummary, Order};
+use std::sync::Arc;
+
+use crate::content::{Order, UserContent};
+use crate::db::notes::{Note, NoteSummary};
 use crate::db::pads::Pad;
 use crate::session::{CurrentUser, Flash};
 use crate::web::forms::Errors;
@@ -14,7 +17,7 @@ pub struct Layout {
     pub title: String,
     pub user_email: Option<String>,
     /// The "My pads" sidebar; `None` on the sign-in-like pages that have none.
-    pub pads: Option<Vec<Pad>>,
+    pub sidebar: Option<Arc<UserContent>>,
     pub current_pad: Option<i64>,
     pub flash: Option<Flash>,
     pub csrf: String,
@@ -22,11 +25,15 @@ pub struct Layout {
 
 impl Layout {
     /// A page of a signed-in user, with the sidebar.
-    pub fn user(user: &CurrentUser, title: impl Into<String>, pads: Vec<Pad>) -> Layout {
+    pub fn user(
+        user: &CurrentUser,
+        title: impl Into<String>,
+        content: &Arc<UserContent>,
+    ) -> Layout {
         Layout {
             title: title.into(),
             user_email: Some(user.email.clone()),
-            pads: Some(pads),
+            sidebar: Some(content.clone()),
             current_pad: None,
             flash: user.session.take_flash(),
             csrf: user.session.csrf_token(),
@@ -43,7 +50,7 @@ impl Layout {
         Layout {
             title: title.into(),
             user_email,
-            pads: None,
+            sidebar: None,
             current_pad: None,
             flash,
             csrf,
@@ -108,32 +115,12 @@ pub struct SettingsPage {
     pub errors: Errors,
 }
 
-/// A note as a row of a list.
-pub struct NoteRow {
-    pub id: i64,
-    pub name: String,
-    pub pad_id: Option<i64>,
-    pub pad_name: String,
-    pub updated: String,
-}
-
-impl NoteRow {
-    pub fn new(note: NoteSummary, now_ms: i64) -> NoteRow {
-        NoteRow {
-            id: note.id,
-            name: note.name,
-            pad_id: note.pad_id,
-            pad_name: note.pad_name.unwrap_or_default(),
-            updated: human_time(note.updated_at, now_ms),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "notes_list.html")]
-pub struct NotesListPage {
+pub struct NotesListPage<'a> {
     pub layout: Layout,
-    pub notes: Vec<NoteRow>,
+    pub notes: Vec<&'a NoteSummary>,
+    pub clock: DayClock,
     /// Set on a pad's page: its New note and Pad settings links.
     pub pad: Option<Pad>,
     pub order: Order,
@@ -141,7 +128,7 @@ pub struct NotesListPage {
     pub base: String,
 }
 
-impl NotesListPage {
+impl NotesListPage<'_> {
     fn sort_link(&self, order: &str) -> String {
         format!("{}?order={order}", self.base)
     }
@@ -217,27 +204,76 @@ pub struct ErrorPage {
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
+const DAY_MS: i64 = 24 * 3600 * 1000;
 
-/// "Today at 14:05", "Yesterday at 09:30", else "3 Mar 2024" (UTC).
-pub fn human_time(ms: i64, now_ms: i64) -> String {
-    let at = |ms: i64| {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-    };
-    let (then, now) = (at(ms), at(now_ms));
-    let clock = format!("{:02}:{:02}", then.hour(), then.minute());
-    if then.date() == now.date() {
-        format!("Today at {clock}")
-    } else if Some(then.date()) == now.date().previous_day() {
-        format!("Yesterday at {clock}")
-    } else {
-        format!(
-            "{} {} {}",
-            then.day(),
-            MONTHS[usize::from(u8::from(then.month())) - 1],
-            then.year()
-        )
+/// Shows times as "Today at 14:05", "Yesterday at 09:30", else "3 Mar 2024" (UTC),
+/// relative to the day it was made on: one per page, not one per row.
+#[derive(Clone, Copy, Debug)]
+pub struct DayClock {
+    today_start_ms: i64,
+}
+
+impl DayClock {
+    pub fn at(now_ms: i64) -> DayClock {
+        DayClock {
+            today_start_ms: now_ms - now_ms.rem_euclid(DAY_MS),
+        }
     }
+
+    pub fn now() -> DayClock {
+        DayClock::at(crate::db::now_millis())
+    }
+
+    pub fn show(&self, ms: i64) -> When {
+        When {
+            ms,
+            today_start_ms: self.today_start_ms,
+        }
+    }
+}
+
+/// A time as the lists show it, written straight into the page.
+pub struct When {
+    ms: i64,
+    today_start_ms: i64,
+}
+
+impl std::fmt::Display for When {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let today = self.today_start_ms;
+        let day = if (today..today + DAY_MS).contains(&self.ms) {
+            "Today at "
+        } else if (today - DAY_MS..today).contains(&self.ms) {
+            "Yesterday at "
+        } else {
+            let date =
+                time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.ms) * 1_000_000)
+                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            return write!(
+                f,
+                "{} {} {}",
+                date.day(),
+                MONTHS[usize::from(u8::from(date.month())) - 1],
+                date.year()
+            );
+        };
+        // Hundreds of these per page: digits by hand rather than through format_args.
+        let minutes = self.ms.rem_euclid(DAY_MS) / 60_000;
+        let (hour, minute) = ((minutes / 60) as u8, (minutes % 60) as u8);
+        let clock = [
+            b'0' + hour / 10,
+            b'0' + hour % 10,
+            b':',
+            b'0' + minute / 10,
+            b'0' + minute % 10,
+        ];
+        f.write_str(day)?;
+        f.write_str(std::str::from_utf8(&clock).map_err(|_| std::fmt::Error)?)
+    }
+}
+
+pub fn human_time(ms: i64, now_ms: i64) -> String {
+    DayClock::at(now_ms).show(ms).to_string()
 }
 
 #[cfg(test)]

@@ -39,6 +39,25 @@ impl TestApp {
         Self::build(pg::fresh_database().await, None, vars).await
     }
 
+    /// Two web nodes on one PostgreSQL database, as behind the load balancer.
+    pub async fn postgres_pair() -> (TestApp, TestApp) {
+        let url = pg::fresh_database().await;
+        let first = Self::build(url.clone(), None, &[]).await;
+        let second = Self::build(url, None, &[]).await;
+        (first, second)
+    }
+
+    /// Waits until the node's cache follows the change feed (PostgreSQL).
+    pub async fn wait_for_cache(&self) {
+        for _ in 0..200 {
+            if self.state.cache.is_enabled() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the content cache never started listening for changes");
+    }
+
     async fn build(url: String, dir: Option<tempfile::TempDir>, vars: &[(&str, &str)]) -> TestApp {
         let mut env: HashMap<String, String> = HashMap::from([
             ("DATABASE_URL".to_owned(), url.clone()),

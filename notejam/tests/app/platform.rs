@@ -215,7 +215,10 @@ async fn concurrent_starts_apply_migrations_once_on_postgres() {
         .fetch_one(db.pool())
         .await
         .unwrap();
-    assert_eq!(applied, 1);
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count() as i64;
+    assert_eq!(applied, files, "each migration recorded once");
 }
 
 #[tokio::test]
@@ -269,4 +272,68 @@ where
         outputs.push(handle.await.unwrap());
     }
     outputs
+}
+
+/// Two nodes behind the load balancer: a change made through one shows on the other,
+/// whose cached lists the change feed (LISTEN/NOTIFY) invalidates.
+#[tokio::test]
+async fn a_change_on_one_node_shows_on_the_other() {
+    let (first, second) = TestApp::postgres_pair().await;
+    first.wait_for_cache().await;
+    second.wait_for_cache().await;
+    let mut on_first = first.signed_in("two@example.com").await;
+    // The same session works on both nodes (stateless web tier).
+    let mut on_second = second.client();
+    on_second.set_cookie(on_first.cookie().map(str::to_owned));
+    on_second.get("/").await.assert_ok_with("All notes (0)");
+    assert_eq!(
+        second.state.cache.len(),
+        1,
+        "the second node cached the lists"
+    );
+
+    let pad = on_first.create_pad("Shared").await;
+    on_first
+        .create_note(&first, "from the first node", "t", Some(pad))
+        .await;
+    let mut seen = false;
+    for _ in 0..100 {
+        let page = on_second.get("/").await;
+        if page.body.contains("All notes (1)") {
+            page.assert_has("from the first node");
+            page.assert_has(">Shared</a>");
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(seen, "the second node kept serving its stale lists");
+
+    // And deleting there empties the list here, right away on the writing node.
+    on_second
+        .post(&format!("/pads/{pad}/delete/"), &[])
+        .await
+        .assert_redirect("/");
+    on_second.get("/").await.assert_has("All notes (0)");
+    let mut emptied = false;
+    for _ in 0..100 {
+        if on_first.get("/").await.body.contains("All notes (0)") {
+            emptied = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(emptied, "the first node kept serving its stale lists");
+}
+
+/// With the cache turned off every page reads the database; behaviour is the same.
+#[tokio::test]
+async fn the_cache_can_be_turned_off() {
+    let app = TestApp::postgres_with(&[("NOTEJAM_CACHE_USERS", "0")]).await;
+    let mut client = app.signed_in("nocache@example.com").await;
+    let pad = client.create_pad("P").await;
+    client.create_note(&app, "n", "t", Some(pad)).await;
+    client.get("/").await.assert_ok_with("All notes (1)");
+    assert!(!app.state.cache.is_enabled());
+    assert_eq!(app.state.cache.len(), 0);
 }
