@@ -30,16 +30,6 @@ impl Db {
             .collect()
     }
 
-    pub async fn pad(&self, user_id: i64, pad_id: i64) -> Result<Option<Pad>, sqlx::Error> {
-        sqlx::query("SELECT id, name FROM pads WHERE id = $1 AND user_id = $2")
-            .bind(pad_id)
-            .bind(user_id)
-            .fetch_optional(self.pool())
-            .await?
-            .map(from_row)
-            .transpose()
-    }
-
     pub async fn create_pad(&self, user_id: i64, name: &str) -> Result<i64, sqlx::Error> {
         sqlx::query("INSERT INTO pads (user_id, name) VALUES ($1, $2) RETURNING id")
             .bind(user_id)
