@@ -53,11 +53,47 @@ impl Order {
     }
 }
 
+/// A listed note with its table cells as escaped HTML, made once when the lists are
+/// loaded: escaping and formatting a hundred rows was most of a list page's cost.
+/// Only the "last modified" cell, which depends on today's date, is written per request.
+#[derive(Debug)]
+pub struct ListedNote {
+    pub note: NoteSummary,
+    /// `<tr><td>` and the linked name, up to the pad cell.
+    pub name_cell: String,
+    /// The pad cell: the linked pad name, or "No pad".
+    pub pad_cell: String,
+}
+
+impl ListedNote {
+    fn new(note: NoteSummary) -> ListedNote {
+        use askama::filters::{Html, escape};
+        let name = escape(&note.name, Html)
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let name_cell = format!("<tr><td><a href=\"/notes/{}/\">{name}</a></td>", note.id);
+        let pad_cell = match (note.pad_id, &note.pad_name) {
+            (Some(pad_id), Some(pad_name)) => {
+                let pad_name = escape(pad_name, Html)
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                format!("<td class=\"pad\"><a href=\"/pads/{pad_id}/\">{pad_name}</a></td>")
+            }
+            _ => "<td class=\"pad\"><span class=\"muted\">No pad</span></td>".to_owned(),
+        };
+        ListedNote {
+            note,
+            name_cell,
+            pad_cell,
+        }
+    }
+}
+
 /// One user's pads (sorted by name) and notes (without their text).
 #[derive(Debug, Default)]
 pub struct UserContent {
     pub pads: Vec<Pad>,
-    notes: Vec<NoteSummary>,
+    notes: Vec<ListedNote>,
     /// Lower-cased names, index-aligned with `notes`: names sort case-insensitively.
     name_keys: Vec<String>,
     /// Indexes of `notes` newest first: the default order, sorted once per fill.
@@ -73,6 +109,7 @@ impl UserContent {
             let (a, b) = (&notes[*a], &notes[*b]);
             (b.updated_at, b.id).cmp(&(a.updated_at, a.id))
         });
+        let notes = notes.into_iter().map(ListedNote::new).collect();
         UserContent {
             pads,
             notes,
@@ -88,8 +125,8 @@ impl UserContent {
     /// The notes (of one pad, or all), in the order asked for; ties go by id.
     /// Sorting here rather than in SQL keeps the order identical on both backends
     /// whatever their collations.
-    pub fn notes(&self, order: Order, pad_id: Option<i64>) -> Vec<&NoteSummary> {
-        let in_pad = |i: &usize| pad_id.is_none() || self.notes[*i].pad_id == pad_id;
+    pub fn notes(&self, order: Order, pad_id: Option<i64>) -> Vec<&ListedNote> {
+        let in_pad = |i: &usize| pad_id.is_none() || self.notes[*i].note.pad_id == pad_id;
         if order == Order::UpdatedDesc {
             return self
                 .newest_first
@@ -102,11 +139,11 @@ impl UserContent {
         let by_name = |a: &usize, b: &usize| {
             self.name_keys[*a]
                 .cmp(&self.name_keys[*b])
-                .then_with(|| self.notes[*a].name.cmp(&self.notes[*b].name))
-                .then_with(|| self.notes[*a].id.cmp(&self.notes[*b].id))
+                .then_with(|| self.notes[*a].note.name.cmp(&self.notes[*b].note.name))
+                .then_with(|| self.notes[*a].note.id.cmp(&self.notes[*b].note.id))
         };
         let by_update = |a: &usize, b: &usize| {
-            let (a, b) = (&self.notes[*a], &self.notes[*b]);
+            let (a, b) = (&self.notes[*a].note, &self.notes[*b].note);
             a.updated_at
                 .cmp(&b.updated_at)
                 .then_with(|| a.id.cmp(&b.id))
@@ -285,8 +322,25 @@ mod tests {
         }
     }
 
-    fn names(notes: Vec<&NoteSummary>) -> Vec<&str> {
-        notes.into_iter().map(|n| n.name.as_str()).collect()
+    fn names(notes: Vec<&ListedNote>) -> Vec<&str> {
+        notes.into_iter().map(|n| n.note.name.as_str()).collect()
+    }
+
+    #[test]
+    fn cells_are_escaped_once_at_load() {
+        let mut listed = note(3, "<b>&\"x\"</b>", Some(4), 0);
+        listed.pad_name = Some("<i>pad</i>".to_owned());
+        let content = UserContent::new(vec![], vec![listed, note(5, "plain", None, 0)]);
+        let rows = content.notes(Order::NameAsc, None);
+        assert_eq!(
+            rows[0].name_cell,
+            "<tr><td><a href=\"/notes/3/\">&#60;b&#62;&#38;&#34;x&#34;&#60;/b&#62;</a></td>"
+        );
+        assert_eq!(
+            rows[0].pad_cell,
+            "<td class=\"pad\"><a href=\"/pads/4/\">&#60;i&#62;pad&#60;/i&#62;</a></td>"
+        );
+        assert!(rows[1].pad_cell.contains("No pad"));
     }
 
     #[test]

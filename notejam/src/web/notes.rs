@@ -1,5 +1,7 @@
 //! Notes: the all-notes page, and create, view, edit, delete.
 
+use std::sync::Arc;
+
 use axum::Form;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,8 +13,6 @@ use super::views::{
     render,
 };
 use super::{AppState, parse_id, query_param};
-use std::sync::Arc;
-
 use crate::content::{Order, UserContent};
 use crate::db::notes::Note;
 use crate::db::pads::Pad;

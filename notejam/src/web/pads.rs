@@ -1,5 +1,7 @@
 //! Pads: create, view (its notes), rename, delete (with its notes).
 
+use std::sync::Arc;
+
 use axum::Form;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -8,8 +10,6 @@ use super::errors::AppError;
 use super::forms::{Errors, PadForm};
 use super::views::{DayClock, Layout, NotesListPage, PadDeletePage, PadFormPage, render};
 use super::{AppState, parse_id, query_param};
-use std::sync::Arc;
-
 use crate::content::{Order, UserContent};
 use crate::db::pads::Pad;
 use crate::session::CurrentUser;

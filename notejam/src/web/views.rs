@@ -1,13 +1,13 @@
 //! Page templates (askama, compiled in, HTML-escaped by default) and the values they show.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use std::sync::Arc;
-
-use crate::content::{Order, UserContent};
-use crate::db::notes::{Note, NoteSummary};
+use crate::content::{ListedNote, Order, UserContent};
+use crate::db::notes::Note;
 use crate::db::pads::Pad;
 use crate::session::{CurrentUser, Flash};
 use crate::web::forms::Errors;
@@ -119,7 +119,7 @@ pub struct SettingsPage {
 #[template(path = "notes_list.html")]
 pub struct NotesListPage<'a> {
     pub layout: Layout,
-    pub notes: Vec<&'a NoteSummary>,
+    pub notes: Vec<&'a ListedNote>,
     pub clock: DayClock,
     /// Set on a pad's page: its New note and Pad settings links.
     pub pad: Option<Pad>,
