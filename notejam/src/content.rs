@@ -89,9 +89,12 @@ impl ListedNote {
     }
 }
 
-/// One user's pads (sorted by name) and notes (without their text).
+/// One user's pads (sorted by name) and notes (without their text), and the session
+/// epoch that signed-in sessions must match.
 #[derive(Debug, Default)]
 pub struct UserContent {
+    /// `None` when the account no longer exists.
+    pub session_epoch: Option<i64>,
     pub pads: Vec<Pad>,
     notes: Vec<ListedNote>,
     /// Lower-cased names, index-aligned with `notes`: names sort case-insensitively.
@@ -101,7 +104,11 @@ pub struct UserContent {
 }
 
 impl UserContent {
-    pub fn new(mut pads: Vec<Pad>, notes: Vec<NoteSummary>) -> UserContent {
+    pub fn new(
+        session_epoch: Option<i64>,
+        mut pads: Vec<Pad>,
+        notes: Vec<NoteSummary>,
+    ) -> UserContent {
         pads.sort_by_cached_key(|pad| (pad.name.to_lowercase(), pad.id));
         let name_keys = notes.iter().map(|note| note.name.to_lowercase()).collect();
         let mut newest_first: Vec<usize> = (0..notes.len()).collect();
@@ -111,6 +118,7 @@ impl UserContent {
         });
         let notes = notes.into_iter().map(ListedNote::new).collect();
         UserContent {
+            session_epoch,
             pads,
             notes,
             name_keys,
@@ -330,7 +338,7 @@ mod tests {
     fn cells_are_escaped_once_at_load() {
         let mut listed = note(3, "<b>&\"x\"</b>", Some(4), 0);
         listed.pad_name = Some("<i>pad</i>".to_owned());
-        let content = UserContent::new(vec![], vec![listed, note(5, "plain", None, 0)]);
+        let content = UserContent::new(Some(0), vec![], vec![listed, note(5, "plain", None, 0)]);
         let rows = content.notes(Order::NameAsc, None);
         assert_eq!(
             rows[0].name_cell,
@@ -363,6 +371,7 @@ mod tests {
     #[test]
     fn notes_sort_by_name_case_insensitively_and_by_update() {
         let content = UserContent::new(
+            Some(0),
             vec![],
             vec![
                 note(1, "banana", Some(7), 30),
@@ -400,7 +409,11 @@ mod tests {
             id,
             name: name.to_owned(),
         };
-        let content = UserContent::new(vec![pad(1, "work"), pad(2, "Home"), pad(3, "art")], vec![]);
+        let content = UserContent::new(
+            Some(0),
+            vec![pad(1, "work"), pad(2, "Home"), pad(3, "art")],
+            vec![],
+        );
         let names: Vec<&str> = content.pads.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["art", "Home", "work"]);
         assert_eq!(content.pad(2).unwrap().name, "Home");

@@ -30,6 +30,10 @@ const LIFETIME_SECS: i64 = 14 * 24 * 3600;
 pub struct SessionUser {
     pub id: i64,
     pub email: String,
+    /// The account's session epoch at sign-in: a password change bumps it, which ends
+    /// every other session of the account.
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,7 +139,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     }
 }
 
-/// The signed-in user; anonymous visitors are sent to sign in and then back here.
+/// The signed-in user. Anonymous visitors, and sessions ended by a password change or
+/// a deleted account, are sent to sign in and then back here.
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
     pub id: i64,
@@ -143,29 +148,51 @@ pub struct CurrentUser {
     pub session: Session,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+fn to_sign_in(parts: &Parts) -> Response {
+    let here = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
+    Redirect::to(&format!("/signin/?next={next}")).into_response()
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let session = Session::from_request_parts(parts, state)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, app)
             .await
             .map_err(IntoResponse::into_response)?;
-        match session.user() {
-            Some(user) => Ok(CurrentUser {
-                id: user.id,
-                email: user.email,
-                session,
-            }),
-            None => {
-                let here = parts
-                    .uri
-                    .path_and_query()
-                    .map(|pq| pq.as_str())
-                    .unwrap_or("/");
-                let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
-                Err(Redirect::to(&format!("/signin/?next={next}")).into_response())
-            }
+        let Some(user) = session.user() else {
+            return Err(to_sign_in(parts));
+        };
+        // The cached lists carry the epoch; without them, one small query.
+        let epoch = match app.cache.get(user.id) {
+            Some(content) => content.session_epoch,
+            None => app
+                .db
+                .session_epoch(user.id)
+                .await
+                .map_err(|error| errors::AppError::from(error).into_response())?,
+        };
+        if epoch != Some(user.epoch) {
+            tracing::info!(
+                user_id = user.id,
+                "session ended by a password change or a deleted account"
+            );
+            session.sign_out();
+            return Err(to_sign_in(parts));
         }
+        Ok(CurrentUser {
+            id: user.id,
+            email: user.email,
+            session,
+        })
     }
 }
 
@@ -297,6 +324,7 @@ mod tests {
         let data = Data::fresh(Some(SessionUser {
             id: 7,
             email: "a@b.co".into(),
+            epoch: 0,
         }));
         let seal = |key: &Key, data: &Data| {
             let mut jar = CookieJar::new();

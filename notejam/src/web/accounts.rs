@@ -128,6 +128,7 @@ pub async fn signin(
                 session.sign_in(SessionUser {
                     id: user.id,
                     email: user.email,
+                    epoch: user.session_epoch,
                 });
                 let target = safe_next(next.as_deref()).unwrap_or("/");
                 return Ok(Redirect::to(target).into_response());
@@ -180,7 +181,9 @@ pub async fn forgot_password(
                     .await
                 {
                     Ok(()) => {
+                        // Ends the account's sessions: whoever asked may not be its owner.
                         app.db.set_password_hash(user.id, &hash).await?;
+                        app.cache.invalidate(user.id);
                         tracing::info!(user_id = user.id, "new password sent");
                         session.flash("New password sent to your inbox");
                         return Ok(Redirect::to("/signin/").into_response());
@@ -228,7 +231,14 @@ pub async fn settings(
         };
         if password::verify(&form.old_password, &stored.password_hash).await? {
             let hash = password::hash(&form.new_password).await?;
-            app.db.set_password_hash(user.id, &hash).await?;
+            // Every other session of the account ends; this one carries on.
+            let epoch = app.db.set_password_hash(user.id, &hash).await?;
+            app.cache.invalidate(user.id);
+            user.session.sign_in(SessionUser {
+                id: user.id,
+                email: user.email.clone(),
+                epoch,
+            });
             tracing::info!(user_id = user.id, "password changed");
             user.session.flash("Password is successfully changed");
             return Ok(Redirect::to("/").into_response());

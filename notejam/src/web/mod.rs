@@ -53,8 +53,12 @@ impl App {
             return Ok(content);
         }
         let ticket = self.cache.ticket(user_id);
-        let (pads, notes) = tokio::try_join!(self.db.pads_of(user_id), self.db.notes_of(user_id))?;
-        let content = Arc::new(UserContent::new(pads, notes));
+        let (epoch, pads, notes) = tokio::try_join!(
+            self.db.session_epoch(user_id),
+            self.db.pads_of(user_id),
+            self.db.notes_of(user_id)
+        )?;
+        let content = Arc::new(UserContent::new(epoch, pads, notes));
         self.cache.fill(user_id, ticket, content.clone());
         Ok(content)
     }

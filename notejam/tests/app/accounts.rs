@@ -362,8 +362,9 @@ async fn forgot_password_keeps_the_old_password_when_the_mail_fails() {
 }
 
 async fn forgot_password_without_smtp_logs_the_mail(app: TestApp) {
+    let mut signed_in = app.signed_in("ida@example.com").await;
+    signed_in.get("/").await.assert_ok_with("All notes (0)");
     let mut client = app.client();
-    client.sign_up("ida@example.com", PASSWORD).await;
     client
         .post("/forgot-password/", &[("email", "ida@example.com")])
         .await

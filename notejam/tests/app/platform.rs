@@ -337,3 +337,43 @@ async fn the_cache_can_be_turned_off() {
     assert!(!app.state.cache.is_enabled());
     assert_eq!(app.state.cache.len(), 0);
 }
+
+/// A password changed through one node ends the account's sessions on the other,
+/// whose cached copy of the session epoch the change feed drops.
+#[tokio::test]
+async fn a_password_change_on_one_node_ends_sessions_on_the_other() {
+    let (first, second) = TestApp::postgres_pair().await;
+    first.wait_for_cache().await;
+    second.wait_for_cache().await;
+    let mut on_first = first.signed_in("epoch@example.com").await;
+    let mut on_second = second.client();
+    on_second
+        .sign_in("epoch@example.com", crate::common::PASSWORD)
+        .await;
+    on_second.get("/").await.assert_ok_with("All notes (0)");
+    assert_eq!(second.state.cache.len(), 1);
+
+    on_first
+        .post(
+            "/settings/",
+            &[
+                ("old_password", crate::common::PASSWORD),
+                ("new_password", "changed-pass"),
+                ("repeat_new_password", "changed-pass"),
+            ],
+        )
+        .await
+        .assert_redirect("/");
+    let mut ended = false;
+    for _ in 0..100 {
+        let page = on_second.get("/").await;
+        if page.status.is_redirection() {
+            assert_eq!(page.location(), "/signin/?next=%2F");
+            ended = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(ended, "the other node kept the old session alive");
+    on_first.get("/").await.assert_ok_with("All notes (0)");
+}
