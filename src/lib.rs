@@ -8,3 +8,4 @@ pub mod backend;
 pub mod domain;
 pub mod paths;
 pub mod sim;
+pub mod terraform;
