@@ -16,8 +16,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// One attempt of one call; FilterLogEvents scanning a large group is the slowest
 /// call we make and AWS cuts its pages at about 5 s on its own.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// A whole call, retries and their backoff included.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
+/// A whole call, retries and their backoff included: an endpoint that accepts
+/// connections and never answers is reported unreachable after this.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
