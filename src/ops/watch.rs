@@ -1,0 +1,174 @@
+//! Following an action to its end by polling the environment: the same progress
+//! for `--wait` on the command line and for the console's progress pane.
+
+use std::time::Duration;
+
+use crate::backend::{Backend, BackendError};
+use crate::domain::{BackupStatus, DeploymentStatus, Health, InstanceState, Tier};
+
+/// What to poll to see an action complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Watch {
+    Scaling { tier: Tier, desired: u32 },
+    Deployment { id: String },
+    Backup { id: String },
+    Restore { database: String },
+}
+
+/// One observation of an action in flight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub line: String,
+    pub percent: Option<u8>,
+    /// `Some(true)` when it ended well, `Some(false)` when it ended badly.
+    pub finished: Option<bool>,
+}
+
+impl Watch {
+    /// Reads the environment once and says where the action stands.
+    pub async fn poll(&self, backend: &dyn Backend) -> Result<Progress, BackendError> {
+        match self {
+            Watch::Scaling { tier, desired } => {
+                let topology = backend.topology().await?;
+                let Some(group) = topology.group(*tier) else {
+                    return Ok(Progress {
+                        line: format!("{tier}: the group is gone"),
+                        percent: None,
+                        finished: Some(false),
+                    });
+                };
+                let live: Vec<_> = group
+                    .instances
+                    .iter()
+                    .filter(|i| !matches!(i.state, InstanceState::Terminated))
+                    .collect();
+                let ready = live
+                    .iter()
+                    .filter(|i| i.state == InstanceState::InService && i.health == Health::Healthy)
+                    .count() as u32;
+                let pending = live
+                    .iter()
+                    .filter(|i| i.state == InstanceState::Pending)
+                    .count();
+                let terminating = live
+                    .iter()
+                    .filter(|i| i.state == InstanceState::Terminating)
+                    .count();
+                let done = ready == *desired && live.len() as u32 == *desired;
+                let activity = group
+                    .activities
+                    .first()
+                    .map(|a| format!(" · {}", a.description))
+                    .unwrap_or_default();
+                let percent = if *desired == 0 {
+                    None
+                } else {
+                    Some(((ready.min(*desired) * 100) / desired) as u8)
+                };
+                Ok(Progress {
+                    line: format!(
+                        "{tier}: {ready}/{desired} in service and healthy, {pending} pending, {terminating} terminating{activity}"
+                    ),
+                    percent,
+                    finished: done.then_some(true),
+                })
+            }
+            Watch::Deployment { id } => {
+                let deployments = backend.deployments(50).await?;
+                let Some(d) = deployments.iter().find(|d| &d.id == id) else {
+                    return Err(BackendError::NotFound {
+                        what: "deployment",
+                        id: id.clone(),
+                        choices: vec![],
+                    });
+                };
+                let c = d.instances;
+                let total = c.pending + c.in_progress + c.succeeded + c.failed + c.skipped;
+                let mut line = format!(
+                    "deployment {id} of {}: {} ({}/{} instances done",
+                    d.revision,
+                    d.status.as_str(),
+                    c.succeeded + c.skipped,
+                    total
+                );
+                if c.failed > 0 {
+                    line.push_str(&format!(", {} failed", c.failed));
+                }
+                line.push(')');
+                if let Some(err) = &d.error {
+                    line.push_str(&format!(" · {err}"));
+                }
+                if let Some(by) = &d.rolled_back_by {
+                    line.push_str(&format!(" · rolled back by {by}"));
+                }
+                let finished = match d.status {
+                    DeploymentStatus::Succeeded => Some(true),
+                    DeploymentStatus::Failed | DeploymentStatus::Stopped => Some(false),
+                    _ => None,
+                };
+                Ok(Progress {
+                    line,
+                    percent: (total > 0).then(|| ((c.succeeded + c.skipped) * 100 / total) as u8),
+                    finished,
+                })
+            }
+            Watch::Backup { id } => {
+                let overview = backend.backups().await?;
+                let Some(b) = overview.backups.iter().find(|b| &b.id == id) else {
+                    return Ok(Progress {
+                        line: format!("backup {id}: waiting for it to appear"),
+                        percent: None,
+                        finished: None,
+                    });
+                };
+                let finished = match b.status {
+                    BackupStatus::Available => Some(true),
+                    BackupStatus::Failed | BackupStatus::Expired | BackupStatus::Deleting => {
+                        Some(false)
+                    }
+                    BackupStatus::Creating => None,
+                };
+                let percent = b
+                    .progress
+                    .or((b.status == BackupStatus::Available).then_some(100));
+                Ok(Progress {
+                    line: format!(
+                        "backup {id}: {}{}",
+                        b.status.as_str(),
+                        percent.map(|p| format!(" {p}%")).unwrap_or_default()
+                    ),
+                    percent,
+                    finished,
+                })
+            }
+            Watch::Restore { database } => {
+                let overview = backend.backups().await?;
+                let Some(db) = overview.restores.iter().find(|d| &d.id == database) else {
+                    return Ok(Progress {
+                        line: format!("restore {database}: waiting for it to appear"),
+                        percent: None,
+                        finished: None,
+                    });
+                };
+                let finished = match db.status.as_str() {
+                    "available" => Some(true),
+                    "failed" | "incompatible-restore" | "incompatible-parameters" => Some(false),
+                    _ => None,
+                };
+                Ok(Progress {
+                    line: format!("restore {database}: {}", db.status),
+                    percent: None,
+                    finished,
+                })
+            }
+        }
+    }
+
+    /// How often to poll: the simulator is local and cheap, AWS is not.
+    pub fn interval(backend: &dyn Backend) -> Duration {
+        match backend.kind() {
+            crate::domain::BackendKind::Sim => Duration::from_millis(500),
+            crate::domain::BackendKind::Aws => Duration::from_secs(5),
+        }
+    }
+}
