@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result as AnyResult, bail};
@@ -154,6 +154,9 @@ impl Drop for Inner {
 
 struct Shared {
     inner: Mutex<Inner>,
+    /// The clock and the model's time as of the last call, so that `now()` (on
+    /// the console's render path) never waits for a step in progress.
+    view: RwLock<(Clock, Ms)>,
     applying: AtomicBool,
 }
 
@@ -162,9 +165,25 @@ impl Shared {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn publish(&self, inner: &Inner) {
+        *self.view.write().unwrap_or_else(|e| e.into_inner()) =
+            (inner.clock.clone(), inner.world.time);
+    }
+
+    fn now(&self) -> Ms {
+        let view = self.view.read().unwrap_or_else(|e| e.into_inner());
+        view.0.now_at(wall_ms()).max(view.1)
+    }
+
+    fn speed(&self) -> f64 {
+        self.view.read().unwrap_or_else(|e| e.into_inner()).0.speed
+    }
+
     fn read<T>(&self, f: impl FnOnce(&World, Ms) -> T) -> Result<T> {
         let mut inner = self.lock();
-        inner.sync_for_read()?;
+        let synced = inner.sync_for_read();
+        self.publish(&inner);
+        synced?;
         let now = inner.now();
         Ok(f(&inner.world, now))
     }
@@ -179,8 +198,13 @@ impl Shared {
         inner.catch_up();
         let now = inner.now();
         let result = f(&mut inner.world, now);
+        self.publish(&inner);
         if result.is_ok() || inner.dirty {
-            inner.save()?;
+            inner.save().map_err(|e| {
+                BackendError::Other(format!(
+                    "the change is made but the demo world could not be saved: {e}"
+                ))
+            })?;
         }
         drop(lock);
         result
@@ -269,8 +293,10 @@ impl SimBackend {
         store: Option<Store>,
         dirty: bool,
     ) -> SimBackend {
+        let view = RwLock::new((clock.clone(), world.time));
         SimBackend {
             shared: Arc::new(Shared {
+                view,
                 inner: Mutex::new(Inner {
                     world,
                     clock,
@@ -293,12 +319,13 @@ impl SimBackend {
         let _ = inner.reload_if_changed();
         inner.clock.advance(by.num_milliseconds());
         inner.catch_up();
+        self.shared.publish(&inner);
         let _ = inner.save();
         drop(lock);
     }
 
     pub fn speed(&self) -> f64 {
-        self.shared.lock().clock.speed
+        self.shared.speed()
     }
 
     /// Runs `f` on the world stepped to now, for the simulator's own tests.
@@ -309,6 +336,7 @@ impl SimBackend {
         let now = inner.now();
         let out = f(&mut inner.world, now);
         inner.dirty = true;
+        self.shared.publish(&inner);
         out
     }
 }
@@ -332,7 +360,9 @@ impl LogFollower for SimFollower {
         loop {
             let batch = {
                 let mut inner = self.shared.lock();
-                inner.sync_for_read()?;
+                let synced = inner.sync_for_read();
+                self.shared.publish(&inner);
+                synced?;
                 let time = inner.world.time;
                 self.cursor.collect(&inner.world.logs, time)
             };
@@ -376,7 +406,7 @@ impl Backend for SimBackend {
     }
 
     fn now(&self) -> Timestamp {
-        to_ts(self.shared.lock().now())
+        to_ts(self.shared.now())
     }
 
     async fn identity(&self) -> Result<Identity> {
@@ -496,16 +526,10 @@ impl Backend for SimBackend {
         } else {
             None
         };
-        let (refresh, changes, speed) = {
-            let mut inner = self.shared.lock();
-            inner.sync_for_read()?;
-            let w = &inner.world;
-            (
-                provisioning::refresh_lines(w),
-                provisioning::plan(w),
-                inner.clock.speed,
-            )
-        };
+        let (refresh, changes) = self
+            .shared
+            .read(|w, _| (provisioning::refresh_lines(w), provisioning::plan(w)))?;
+        let speed = self.shared.speed();
         let summary = provisioning::summary(&changes);
         // Virtual durations: 150 ms per refreshed resource, 50 ms per plan line,
         // each change's own time on apply; scaled to the clock's speed and capped.

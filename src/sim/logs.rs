@@ -102,6 +102,19 @@ fn request_id(r: u64) -> String {
         .collect()
 }
 
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// A float as serde_json writes it: always with a fractional part.
+fn json_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.1}")
+    } else {
+        v.to_string()
+    }
+}
+
 fn micros(t: Ms) -> String {
     to_ts(t).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
@@ -115,21 +128,20 @@ impl Rec {
         }
     }
 
-    /// The line as the log group holds it: the app's lines in its JSON format.
+    /// The line as the log group holds it: the app's lines in its JSON format
+    /// (tracing's JSON layer, flattened), written directly rather than through a
+    /// JSON value because a query may render thousands of them.
     pub fn message(&self) -> String {
         match &self.body {
-            Body::Access(a) => serde_json::json!({
-                "timestamp": micros(self.t),
-                "level": "INFO",
-                "message": "request",
-                "method": a.m.as_str(),
-                "path": a.p,
-                "status": a.s,
-                "latency_ms": f64::from(a.l) / 10.0,
-                "target": "notejam::access",
-                "span": { "request_id": request_id(a.r), "name": "request" },
-            })
-            .to_string(),
+            Body::Access(a) => format!(
+                r#"{{"timestamp":"{}","level":"INFO","message":"request","method":"{}","path":{},"status":{},"latency_ms":{},"target":"notejam::access","span":{{"request_id":"{}","name":"request"}}}}"#,
+                micros(self.t),
+                a.m.as_str(),
+                json_string(&a.p),
+                a.s,
+                json_number(f64::from(a.l) / 10.0),
+                request_id(a.r)
+            ),
             Body::AppError { r, k } => {
                 let (target, message) = match k {
                     AppErrorKind::Faulty => (
@@ -141,14 +153,12 @@ impl Rec {
                         "database query failed: pool timed out while waiting for an open connection",
                     ),
                 };
-                serde_json::json!({
-                    "timestamp": micros(self.t),
-                    "level": "ERROR",
-                    "message": message,
-                    "target": target,
-                    "span": { "request_id": request_id(*r), "name": "request" },
-                })
-                .to_string()
+                format!(
+                    r#"{{"timestamp":"{}","level":"ERROR","message":{},"target":"{target}","span":{{"request_id":"{}","name":"request"}}}}"#,
+                    micros(self.t),
+                    json_string(message),
+                    request_id(*r)
+                )
             }
             Body::Text { m, .. } => m.clone(),
         }
@@ -459,6 +469,10 @@ mod tests {
         assert_eq!(v["span"]["request_id"].as_str().unwrap().len(), 24);
         assert_eq!(v["timestamp"], "2025-11-24T00:00:00.123000Z");
         assert_eq!(Severity::detect(&e.message), Severity::Info);
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 9, "{keys:?}");
+        assert_eq!(json_number(30000.0), "30000.0");
+        assert_eq!(json_number(23.4), "23.4");
         let err = Rec {
             body: Body::AppError {
                 r: 99,
@@ -467,6 +481,8 @@ mod tests {
             ..rec
         };
         assert_eq!(Severity::detect(&err.message()), Severity::Error);
+        let v: serde_json::Value = serde_json::from_str(&err.message()).unwrap();
+        assert_eq!(v["span"]["request_id"], serde_json::json!(request_id(99)));
         assert_eq!(err.severity(), Severity::Error);
     }
 

@@ -43,6 +43,8 @@
 mod alarms;
 mod backend;
 mod backups;
+#[cfg(test)]
+mod benchmark;
 mod chaos;
 mod clock;
 mod deployments;
