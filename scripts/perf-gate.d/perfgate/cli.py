@@ -5,7 +5,8 @@ runs notejam/bench/scenario against each in alternation for several rounds, and 
 p99 latency and throughput of both scenarios with the noise model of stats.py.
 
 Exit status: 0 pass, 1 regression, 2 bad usage, 3 could not measure (build, server or
-load failure), 130 interrupted.
+load failure), 4 inconclusive (no regression seen, but the machine was too noisy to see
+one of --sensitivity), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pathlib import Path
 
 from . import builds, load, report, servers, stats
 
-EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE, EXIT_UNMEASURED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE, EXIT_UNMEASURED, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_BY_VERDICT = {"pass": EXIT_PASS, "fail": EXIT_REGRESSION, "inconclusive": EXIT_INCONCLUSIVE}
 # A candidate may fail this many more requests (as a fraction of all) than the base.
 ERROR_RATE_ALLOWANCE = 0.001
 
@@ -88,8 +90,8 @@ def parser() -> argparse.ArgumentParser:
         prog="perf-gate",
         description="Compare notejam's performance at two commits on this machine and fail on a "
         "regression beyond the measured noise.",
-        epilog="Exit status: 0 pass, 1 regression, 2 bad usage, 3 could not measure, 130 interrupted. "
-        "See docs/pipeline.md.",
+        epilog="Exit status: 0 pass, 1 regression, 2 bad usage, 3 could not measure, 4 inconclusive "
+        "(too noisy to see a slowdown of --sensitivity), 130 interrupted. See docs/pipeline.md.",
     )
     p.add_argument("--base", default="HEAD~1", metavar="REV", help="commit to compare against (default HEAD~1)")
     p.add_argument("--candidate", default="HEAD", metavar="REV", help="commit under test (default HEAD)")
@@ -101,8 +103,8 @@ def parser() -> argparse.ArgumentParser:
                    help="keep adding rounds, up to N, while a scenario cannot yet see a slowdown of "
                         "--sensitivity (default 12; at most --rounds: never)")
     p.add_argument("--sensitivity", type=percentage, default=0.15, metavar="PCT",
-                   help="the slowdown each scenario should be able to detect before extra rounds stop "
-                        "(default 15)")
+                   help="the slowdown each scenario must be able to detect: extra rounds are added until "
+                        "it can, and a run that cannot is inconclusive (default 15)")
     p.add_argument("--warmup", type=bounded_int(0, 5), default=1, metavar="N",
                    help="unmeasured 1-second rounds first (default 1)")
     p.add_argument("--duration", type=bounded_int(1, 60), default=5, metavar="SECS",
@@ -220,7 +222,7 @@ def run(args, cache: Path, history: Path) -> int:
         log(f"perf-gate: could not write the report: {error}")
         return EXIT_UNMEASURED
     log(f"perf-gate: {record['verdict'].upper()}; history appended to {history}")
-    return EXIT_REGRESSION if record["verdict"] == "fail" else EXIT_PASS
+    return EXIT_BY_VERDICT[record["verdict"]]
 
 
 def build_both(repo, cache, keep, base, candidate, scratch):
@@ -240,10 +242,7 @@ def sensitive_enough(rounds: list[dict], policy: stats.Policy, sensitivity: floa
     A slower build moves all of a scenario's metrics at once, so a scenario is as
     sensitive as its steadiest metric.
     """
-    judgements = stats.judge_all(rounds, policy)
-    by_scenario: dict[str, float] = {}
-    for j in judgements:
-        by_scenario[j.metric.scenario] = min(by_scenario.get(j.metric.scenario, 1e9), j.threshold)
+    by_scenario = stats.detectable(stats.judge_all(rounds, policy))
     log("perf-gate: can detect " + ", ".join(f"{s} {t * 100:.0f}%" for s, t in by_scenario.items()))
     return all(t <= sensitivity for t in by_scenario.values())
 
@@ -300,6 +299,19 @@ def make_record(args, policy, base, candidate, keys, rounds, judgements) -> dict
             f"the candidate failed {errors['candidate']} of {requests['candidate']} requests "
             f"(base: {errors['base']} of {requests['base']})"
         )
+    detectable = stats.detectable(judgements)
+    blind = {s: t for s, t in detectable.items() if t > args.sensitivity}
+    if reasons:
+        verdict = "fail"
+    elif blind:
+        verdict = "inconclusive"
+        reasons = [
+            f"no regression seen, but the noise hid any slowdown of {scenario} under {t * 100:.0f}% "
+            f"(the goal is {args.sensitivity * 100:.0f}%): rerun, on a quieter machine or with more rounds"
+            for scenario, t in blind.items()
+        ]
+    else:
+        verdict = "pass"
     ci = {
         name: os.environ[var]
         for name, var in (("run_id", "GITHUB_RUN_ID"), ("ref", "GITHUB_REF"), ("event", "GITHUB_EVENT_NAME"))
@@ -336,6 +348,7 @@ def make_record(args, policy, base, candidate, keys, rounds, judgements) -> dict
             "base_requests": requests["base"],
             "candidate_requests": requests["candidate"],
         },
-        "verdict": "fail" if reasons else "pass",
+        "detectable": {scenario: round(t, 5) for scenario, t in detectable.items()},
+        "verdict": verdict,
         "reasons": reasons,
     }

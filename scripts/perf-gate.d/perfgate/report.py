@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 from pathlib import Path
 
+from . import stats
 from .stats import Judgement
 
 SCHEMA = 1
@@ -29,8 +29,7 @@ VERDICT_WORDS = {"ok": "ok", "improvement": "faster", "regression": "**REGRESSIO
 
 def markdown(record: dict, judgements: list[Judgement]) -> str:
     base, candidate, settings = record["base"], record["candidate"], record["settings"]
-    failed = record["verdict"] == "fail"
-    lines = [f"### Performance gate: {'FAIL' if failed else 'PASS'}", ""]
+    lines = [f"### Performance gate: {record['verdict'].upper()}", ""]
     for reason in record["reasons"]:
         lines.append(f"- {reason}")
     if record["reasons"]:
@@ -57,13 +56,10 @@ def markdown(record: dict, judgements: list[Judgement]) -> str:
             f"{' (noise)' if j.threshold_source == 'noise' else ''} | {j.noise * 100:.1f}% | "
             f"{VERDICT_WORDS[j.verdict]} |"
         )
-    sensitivity: dict[str, float] = {}
-    for j in judgements:
-        sensitivity[j.metric.scenario] = min(sensitivity.get(j.metric.scenario, math.inf), j.threshold)
     lines += [
         "",
         "Smallest slowdown this run could catch: "
-        + ", ".join(f"{scenario} {threshold * 100:.0f}%" for scenario, threshold in sensitivity.items())
+        + ", ".join(f"{scenario} {t * 100:.0f}%" for scenario, t in stats.detectable(judgements).items())
         + " (its steadiest metric; more rounds or a quieter machine lower it).",
     ]
     errors = record["errors"]

@@ -186,3 +186,15 @@ def judge_all(rounds: list[dict], policy: Policy, metrics=METRICS) -> list[Judge
         candidate = [r["candidate"][metric.scenario][metric.field] for r in rounds]
         judgements.append(judge(metric, base, candidate, policy))
     return judgements
+
+
+def detectable(judgements: list[Judgement]) -> dict[str, float]:
+    """Per scenario, the smallest slowdown some metric of it would flag.
+
+    A slower build moves all of a scenario's metrics at once, so a scenario is as
+    sensitive as its steadiest metric.
+    """
+    by_scenario: dict[str, float] = {}
+    for j in judgements:
+        by_scenario[j.metric.scenario] = min(by_scenario.get(j.metric.scenario, math.inf), j.threshold)
+    return by_scenario

@@ -111,6 +111,26 @@ class VerdictTest(unittest.TestCase):
         self.assertIn("the candidate failed 60 of 12000 requests", record["reasons"][0])
         self.assertEqual(self.record(rounds(6, {"socket_errors": 1}))["verdict"], "pass")
 
+    def test_too_noisy_to_see_the_goal_is_inconclusive(self):
+        data = rounds(6)
+        for i, factor in enumerate((0.6, 1.0, 1.6, 0.7, 1.4, 1.0)):
+            for role in ("base", "candidate"):
+                for key in ("p99_ms", "rps", "cpu_us", "user_us"):
+                    data[i][role]["create_note"][key] *= factor
+        record = self.record(data)
+        self.assertEqual(record["verdict"], "inconclusive")
+        self.assertEqual(len(record["reasons"]), 1)
+        self.assertIn("the noise hid any slowdown of create_note under", record["reasons"][0])
+        self.assertLessEqual(record["detectable"]["all_notes"], 0.10)
+        self.assertGreater(record["detectable"]["create_note"], 0.15)
+
+    def test_a_regression_is_a_failure_even_when_noisy_elsewhere(self):
+        data = rounds(6, {"cpu_us": 75.0})
+        for i, factor in enumerate((0.6, 1.0, 1.6, 0.7, 1.4, 1.0)):
+            for role in ("base", "candidate"):
+                data[i][role]["create_note"]["rps"] *= factor
+        self.assertEqual(self.record(data)["verdict"], "fail")
+
     def test_extra_rounds_stop_once_every_scenario_is_sensitive_enough(self):
         with contextlib.redirect_stderr(io.StringIO()):
             self.assertTrue(cli.sensitive_enough(rounds(3), stats.Policy(), 0.15))

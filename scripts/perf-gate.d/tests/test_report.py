@@ -56,6 +56,11 @@ class MarkdownTest(unittest.TestCase):
         self.assertEqual(text.count("**REGRESSION**"), 8)
         self.assertNotIn("faster", text)
 
+    def test_an_inconclusive_run_says_so(self):
+        reasons = ["no regression seen, but the noise hid any slowdown of create_note under 40%"]
+        text = report.markdown(record("inconclusive", reasons), judgements(1.0))
+        self.assertTrue(text.startswith("### Performance gate: INCONCLUSIVE\n\n- no regression seen"))
+
     def test_commit_subjects_cannot_break_the_table(self):
         text = report.markdown(record(), judgements(1.0))
         self.assertIn("(base / with a pipe)", text)

@@ -93,6 +93,18 @@ class JudgeTest(unittest.TestCase):
         self.assertTrue(all(j.verdict == "ok" for j in judged))
 
 
+class DetectableTest(unittest.TestCase):
+    def test_a_scenario_is_as_sensitive_as_its_steadiest_metric(self):
+        steady = [100.0, 100.5, 99.5, 100.2, 99.8]
+        noisy = [60.0, 140.0, 90.0, 120.0, 80.0]
+        judged = [stats.judge(P99, noisy, list(reversed(noisy)), POLICY),
+                  stats.judge(CPU, steady, steady, POLICY)]
+        found = stats.detectable(judged)
+        self.assertEqual(set(found), {"all_notes", "create_note"})
+        self.assertAlmostEqual(found["create_note"], 0.05)
+        self.assertGreater(found["all_notes"], 0.5)
+
+
 class ReliabilityTest(unittest.TestCase):
     """The model on simulated measurements with known noise (fixed seed, so repeatable)."""
 
