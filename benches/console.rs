@@ -23,7 +23,7 @@ const HEIGHT: u16 = 50;
 
 type Term = Terminal<CrosstermBackend<std::io::Sink>>;
 
-fn terminal() -> Term {
+fn sink_terminal() -> Term {
     // A fixed viewport writing real escape sequences to a sink: the cost of a
     // frame is the widgets, the diff and the encoding, without a tty's speed.
     Terminal::with_options(
@@ -133,7 +133,7 @@ async fn main() {
     })
     .expect("simulated world");
     let mut app = loaded_app(&sim).await;
-    let mut terminal = terminal();
+    let mut terminal = sink_terminal();
 
     println!(
         "# njtui console benchmark ({}x{}, release build expected)",
@@ -145,7 +145,7 @@ async fn main() {
     println!("| frame | mean | p99 | max |");
     println!("| --- | ---: | ---: | ---: |");
     let empty = {
-        let mut t = terminal();
+        let mut t = sink_terminal();
         let samples: Vec<Duration> = (0..300)
             .map(|_| {
                 t.clear().unwrap();

@@ -146,6 +146,8 @@ pub struct LogsState {
     pub paused_at: Option<u64>,
     pub wrap: bool,
     pub timestamps: bool,
+    /// Show JSON lines as sent instead of their compact form.
+    pub raw: bool,
     pub mode: Option<FollowMode>,
     pub error: Option<String>,
 }
@@ -556,6 +558,10 @@ impl App {
             }
             Timestamps => {
                 self.logs.timestamps = !self.logs.timestamps;
+                vec![]
+            }
+            Raw => {
+                self.logs.raw = !self.logs.raw;
                 vec![]
             }
             ShowProgress => {

@@ -61,11 +61,12 @@ pub enum Action {
     SeverityNext,
     Wrap,
     Timestamps,
+    Raw,
     ShowProgress,
 }
 
 impl Action {
-    pub const ALL: [Action; 44] = [
+    pub const ALL: [Action; 45] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -109,6 +110,7 @@ impl Action {
         Action::SeverityNext,
         Action::Wrap,
         Action::Timestamps,
+        Action::Raw,
         Action::ShowProgress,
     ];
 
@@ -157,6 +159,7 @@ impl Action {
             Action::SeverityNext => "severity_next",
             Action::Wrap => "wrap",
             Action::Timestamps => "timestamps",
+            Action::Raw => "raw",
             Action::ShowProgress => "show_progress",
         }
     }
@@ -206,6 +209,7 @@ impl Action {
             Action::SeverityNext => "Cycle the minimum severity",
             Action::Wrap => "Wrap long lines",
             Action::Timestamps => "Show timestamps",
+            Action::Raw => "Show lines as sent (JSON unformatted)",
             Action::ShowProgress => "Show the last action's progress",
         }
     }

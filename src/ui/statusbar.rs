@@ -5,8 +5,10 @@ use std::time::{Duration, Instant};
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 use super::app::App;
 use super::theme;
@@ -33,7 +35,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         left.push(Span::raw(" "));
         left.push(Span::styled(
             " READ-ONLY ",
-            theme::warn().add_modifier(ratatui::style::Modifier::REVERSED),
+            theme::warn().add_modifier(Modifier::REVERSED),
         ));
     }
     if let Some(now) = app.now
@@ -52,44 +54,61 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         ));
     }
 
-    let mut right = Vec::new();
+    // The right side says what changed or went wrong; when the line is short,
+    // the note and the error give way (truncated), never the environment.
+    let left_width: usize = left.iter().map(|s| s.width()).sum();
+    let mut parts: Vec<(String, Style, bool)> = Vec::new();
     if let Some((note, at)) = &app.status.note
         && at.elapsed() < NOTE_TTL
     {
-        right.push(Span::styled(format!("{note}  "), theme::accent()));
+        parts.push((format!("{note}  "), theme::accent(), true));
     }
     if app.status.offline {
-        right.push(Span::styled(
-            " OFFLINE ",
-            theme::bad().add_modifier(ratatui::style::Modifier::REVERSED),
+        parts.push((
+            " OFFLINE ".into(),
+            theme::bad().add_modifier(Modifier::REVERSED),
+            false,
         ));
-        right.push(Span::raw(" "));
+        parts.push((" ".into(), Style::new(), false));
     }
     if app.status.throttled {
-        right.push(Span::styled(
-            " THROTTLED ",
-            theme::warn().add_modifier(ratatui::style::Modifier::REVERSED),
+        parts.push((
+            " THROTTLED ".into(),
+            theme::warn().add_modifier(Modifier::REVERSED),
+            false,
         ));
-        right.push(Span::raw(" "));
+        parts.push((" ".into(), Style::new(), false));
     }
     match (&app.status.last_error, app.status.last_refresh) {
-        (Some(e), _) => right.push(Span::styled(
-            format!("{} ", super::views::truncate(e, 80)),
-            theme::bad(),
-        )),
-        (None, Some(t)) => right.push(Span::styled(
-            format!("refreshed {} ago ", ago(t)),
-            theme::dim(),
-        )),
-        (None, None) => right.push(Span::styled("connecting… ", theme::dim())),
+        (Some(e), _) => parts.push((format!("{e} "), theme::bad(), true)),
+        (None, Some(t)) => parts.push((format!("refreshed {} ago ", ago(t)), theme::dim(), false)),
+        (None, None) => parts.push(("connecting… ".into(), theme::dim(), false)),
     }
-    right.push(Span::styled("? help ", theme::dim()));
+    parts.push(("? help ".into(), theme::dim(), false));
+    let budget = (area.width as usize).saturating_sub(left_width + 1);
+    let fixed: usize = parts.iter().filter(|p| !p.2).map(|p| p.0.width()).sum();
+    let flexible = parts.iter().filter(|p| p.2).count().max(1);
+    let share = budget.saturating_sub(fixed) / flexible;
+    let right: Vec<Span> = parts
+        .into_iter()
+        .filter_map(|(text, style, flexible)| {
+            let text = if flexible && text.width() > share {
+                if share < 8 {
+                    return None;
+                }
+                format!("{} ", super::views::truncate(text.trim_end(), share - 1))
+            } else {
+                text
+            };
+            Some(Span::styled(text, style))
+        })
+        .collect();
 
     let right_width = right
         .iter()
         .map(|s| s.width() as u16)
         .sum::<u16>()
-        .min(area.width / 2 + 20);
+        .min(budget as u16);
     let [l, r] =
         Layout::horizontal([Constraint::Min(1), Constraint::Length(right_width)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(left)), l);

@@ -33,6 +33,26 @@ fn who(d: &Deployment) -> String {
     })
 }
 
+/// Column headings for CodeDeploy's hooks, unambiguous and short.
+fn short_hook(name: &str) -> &str {
+    match name {
+        "BeforeBlockTraffic" => "BBlk",
+        "BlockTraffic" => "Blk",
+        "AfterBlockTraffic" => "ABlk",
+        "ApplicationStop" => "Stop",
+        "DownloadBundle" => "Get",
+        "BeforeInstall" => "BInst",
+        "Install" => "Inst",
+        "AfterInstall" => "AInst",
+        "ApplicationStart" => "Start",
+        "ValidateService" => "Valid",
+        "BeforeAllowTraffic" => "BAllow",
+        "AllowTraffic" => "Allow",
+        "AfterAllowTraffic" => "AAllow",
+        other => other,
+    }
+}
+
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let [list_area, detail_area] =
         Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
@@ -70,7 +90,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 Cell::from(d.id.clone()),
                 Cell::from(Span::styled(d.status.as_str(), theme::deployment(d.status))),
                 Cell::from(d.revision.clone()),
-                Cell::from(who(d)),
+                Cell::from(super::truncate(&who(d), 22)),
                 Cell::from(format!(
                     "{} ({} ago)",
                     d.created.format("%m-%d %H:%M"),
@@ -98,7 +118,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Constraint::Length(14),
             Constraint::Length(12),
             Constraint::Length(24),
-            Constraint::Length(16),
+            Constraint::Length(22),
             Constraint::Length(22),
             Constraint::Length(9),
             Constraint::Min(10),
@@ -143,8 +163,7 @@ fn draw_lifecycle(frame: &mut Frame, app: &App, area: Rect) {
     }
     // One column per lifecycle hook, abbreviated: the grid shows where each
     // instance is at a glance; the detail line says what went wrong.
-    let abbrev =
-        |name: &str| -> String { name.chars().filter(|c| c.is_ascii_uppercase()).collect() };
+    let abbrev = |name: &str| -> String { short_hook(name).to_string() };
     let mut header = vec![Cell::from("INSTANCE"), Cell::from("STATUS")];
     header.extend(LIFECYCLE_EVENTS.iter().map(|e| Cell::from(abbrev(e))));
     let mut rows = Vec::new();
@@ -196,7 +215,7 @@ fn draw_lifecycle(frame: &mut Frame, app: &App, area: Rect) {
     );
     frame.render_widget(
         Paragraph::new(Line::styled(
-            "✔ done  ● running  · pending  ✘ failed  – skipped   BBT BlockTraffic … VS ValidateService, AT AllowTraffic",
+            "✔ done  ● running  · pending  ✘ failed  – skipped    Blk/Allow: load balancer traffic · Get: bundle download · Valid: ValidateService (/readyz)",
             theme::dim(),
         )),
         legend_area,

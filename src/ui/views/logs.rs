@@ -85,11 +85,73 @@ fn line_for(app: &App, e: &LogEvent) -> Line<'static> {
         format!("{:<19} ", super::truncate(&e.stream, 19)),
         theme::dim(),
     ));
+    let message = if app.logs.raw {
+        None
+    } else {
+        compact_json(&e.message)
+    };
     spans.push(Span::styled(
-        e.message.trim_end().to_string(),
+        message.unwrap_or_else(|| e.message.trim_end().to_string()),
         theme::severity(e.severity),
     ));
     Line::from(spans)
+}
+
+/// A JSON log line (the app's format) shortened for reading: an access line
+/// becomes `GET /notes/ 200 12.5ms`, anything else its message; the other
+/// fields follow as `key=value`, nested ones flattened. Time and level are
+/// already in their own columns. `None` for lines that are not a JSON object.
+pub fn compact_json(message: &str) -> Option<String> {
+    use serde_json::Value;
+    use std::fmt::Write;
+    let trimmed = message.trim();
+    if !trimmed.starts_with('{') {
+        return None;
+    }
+    let Value::Object(obj) = serde_json::from_str::<Value>(trimmed).ok()? else {
+        return None;
+    };
+    let text = |k: &str| obj.get(k).and_then(Value::as_str);
+    let mut out = String::new();
+    let mut shown: Vec<&str> = vec!["timestamp", "time", "ts", "level", "severity", "target"];
+    if let (Some(method), Some(path)) = (text("method"), text("path")) {
+        let _ = write!(out, "{method} {path}");
+        if let Some(status) = obj.get("status") {
+            let _ = write!(out, " {status}");
+        }
+        if let Some(ms) = obj.get("latency_ms").and_then(Value::as_f64) {
+            let _ = write!(out, " {ms:.1}ms");
+        }
+        shown.extend(["method", "path", "status", "latency_ms", "message", "msg"]);
+    } else if let Some(m) = text("message").or_else(|| text("msg")) {
+        out.push_str(m);
+        shown.extend(["message", "msg"]);
+    }
+    let mut push = |key: &str, v: &Value| match v {
+        Value::String(s) => {
+            let _ = write!(out, " {key}={s}");
+        }
+        Value::Null => {}
+        other => {
+            let _ = write!(out, " {key}={other}");
+        }
+    };
+    for (k, v) in &obj {
+        if shown.contains(&k.as_str()) {
+            continue;
+        }
+        match v {
+            Value::Object(inner) => {
+                for (k2, v2) in inner {
+                    if !v2.is_object() && k2 != "name" {
+                        push(k2, v2);
+                    }
+                }
+            }
+            other => push(k, other),
+        }
+    }
+    Some(out.trim_start().to_string())
 }
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -98,7 +160,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .border_style(theme::dim())
         .title(title(app))
         .title_bottom(Span::styled(
-            " f pause/follow · G newest · s source · e severity · / filter · w wrap · t time ",
+            " f pause/follow · G newest · s source · e severity · / filter · w wrap · t time · r raw ",
             theme::dim(),
         ));
     let inner = block.inner(area);
@@ -142,4 +204,25 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .scroll((rows.saturating_sub(height) as u16, 0));
     }
     frame.render_widget(paragraph, inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_json;
+
+    #[test]
+    fn json_lines_read_like_access_logs() {
+        let line = r#"{"timestamp":"2026-11-26T07:15:05Z","level":"INFO","message":"request","method":"GET","path":"/pads/2/","status":200,"latency_ms":48.44,"span":{"name":"request","request_id":"abc"}}"#;
+        assert_eq!(
+            compact_json(line).unwrap(),
+            "GET /pads/2/ 200 48.4ms request_id=abc"
+        );
+        assert_eq!(
+            compact_json(r#"{"level":"WARN","message":"slow query","ms":812}"#).unwrap(),
+            "slow query ms=812"
+        );
+        assert_eq!(compact_json("plain text"), None);
+        assert_eq!(compact_json("{broken"), None);
+        assert_eq!(compact_json("[1,2]"), None);
+    }
 }

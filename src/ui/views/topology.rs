@@ -24,10 +24,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         return;
     };
     let now_lines = happening_now(app, t);
-    let [now_area, upper, groups_area, lower] = Layout::vertical([
+    let group_rows = app.topo_rows().len() as u16;
+    let [now_area, upper, groups_area, alarms_area, lower] = Layout::vertical([
         Constraint::Length(now_lines.len() as u16 + 2),
         Constraint::Length(7),
-        Constraint::Min(5),
+        Constraint::Max(group_rows + 2),
+        Constraint::Min(3),
         Constraint::Length(6),
     ])
     .areas(area);
@@ -38,6 +40,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     draw_edge(frame, t, edge_area);
     draw_database(frame, app, t, db_area);
     draw_groups(frame, app, t, groups_area);
+    draw_alarms(frame, app, t, alarms_area);
     let [storage, delivery, backup] = Layout::horizontal([
         Constraint::Ratio(1, 3),
         Constraint::Ratio(1, 3),
@@ -308,6 +311,66 @@ fn draw_groups(frame: &mut Frame, app: &App, t: &Topology, area: Rect) {
     .row_highlight_style(theme::selected());
     let mut state = TableState::default().with_selected(Some(app.topo.selected));
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// Every alarm of the environment, firing ones first: what is watched, at what
+/// threshold, and since when it is in its state.
+fn draw_alarms(frame: &mut Frame, app: &App, t: &Topology, area: Rect) {
+    let mut alarms: Vec<_> = t.alarms.iter().collect();
+    alarms.sort_by_key(|a| {
+        (
+            a.state != AlarmState::Alarm,
+            a.state != AlarmState::InsufficientData,
+            a.name.clone(),
+        )
+    });
+    let rows: Vec<Row> = alarms
+        .iter()
+        .map(|a| {
+            let threshold = match (a.metric, a.threshold) {
+                (Some(m), Some(v)) => format!("{} at {}", m.label(), m.unit().format(v)),
+                (None, Some(v)) => format!("threshold {v}"),
+                _ => String::new(),
+            };
+            let state = match a.state {
+                AlarmState::Ok => "OK",
+                AlarmState::Alarm => "ALARM",
+                AlarmState::InsufficientData => "NO DATA",
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(state, theme::alarm(a.state))),
+                Cell::from(a.name.clone()),
+                Cell::from(threshold),
+                Cell::from(
+                    app.now
+                        .map(|n| format!("{} ago", age(n, a.updated)))
+                        .unwrap_or_default(),
+                ),
+                Cell::from(Span::styled(a.reason.clone(), theme::dim())),
+            ])
+        })
+        .collect();
+    let firing = alarms
+        .iter()
+        .filter(|a| a.state == AlarmState::Alarm)
+        .count();
+    let title = if firing > 0 {
+        format!("Alarms · {firing} firing")
+    } else {
+        format!("Alarms · {} OK", alarms.len())
+    };
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Length(34),
+            Constraint::Length(26),
+            Constraint::Length(9),
+            Constraint::Min(10),
+        ],
+    )
+    .block(panel(title));
+    frame.render_widget(table, area);
 }
 
 fn draw_storage(frame: &mut Frame, t: &Topology, area: Rect) {
