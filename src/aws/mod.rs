@@ -111,6 +111,8 @@ pub const REQUIRED_ACTIONS: &[(&str, bool)] = &[
     ("ssm:PutParameter", true),
     ("ssm:DeleteParameter", true),
     ("codedeploy:CreateDeployment", true),
+    // Not called directly: CreateDeployment of an S3 revision registers it.
+    ("codedeploy:RegisterApplicationRevision", true),
     ("codedeploy:GetApplicationRevision", true),
     ("codedeploy:GetDeploymentConfig", true),
     ("codedeploy:StopDeployment", true),

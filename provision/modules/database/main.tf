@@ -210,18 +210,19 @@ resource "aws_ssm_parameter" "password" {
 # The connection facts beside it, encrypted alike so every parameter under
 # /notejam/<env>/ is read the same way. host is what the console rewrites to
 # point the app at a restored instance.
+# Where the database is: not secret, and rewritten by the console when the app is
+# pointed at a restored copy (njtui point-app), so plain String parameters.
 resource "aws_ssm_parameter" "connection" {
+  # checkov:skip=CKV2_AWS_34: host, port and name say where the database is, not how to get in (the password and user name are SecureStrings); the console rewrites host on a restore without KMS rights
   for_each = {
-    host     = aws_db_instance.this.address
-    port     = tostring(aws_db_instance.this.port)
-    name     = var.database_name
-    username = var.master_username
+    host = aws_db_instance.this.address
+    port = tostring(aws_db_instance.this.port)
+    name = var.database_name
   }
 
   name        = "${local.param_prefix}/${each.key}"
   description = "Database ${each.key} of notejam ${var.environment}"
-  type        = "SecureString"
-  key_id      = aws_kms_key.this.arn
+  type        = "String"
   value       = each.value
 
   tags = {
@@ -231,6 +232,18 @@ resource "aws_ssm_parameter" "connection" {
   lifecycle {
     # A restore repoints host on purpose; the next apply must not undo it.
     ignore_changes = [value]
+  }
+}
+
+resource "aws_ssm_parameter" "username" {
+  name        = "${local.param_prefix}/username"
+  description = "Master user name of ${local.identifier}"
+  type        = "SecureString"
+  key_id      = aws_kms_key.this.arn
+  value       = var.master_username
+
+  tags = {
+    Tier = "database"
   }
 }
 

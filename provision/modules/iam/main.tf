@@ -59,13 +59,10 @@ data "aws_iam_policy_document" "readonly" {
     actions = [
       "rds:DescribeDBInstances",
       "rds:DescribeDBSnapshots",
-      "rds:DescribeDBInstanceAutomatedBackups",
-      "rds:ListTagsForResource",
     ]
     resources = [
       "${local.arn.rds}:db:*",
       "${local.arn.rds}:snapshot:*",
-      "${local.arn.rds}:auto-backup:*",
     ]
   }
 
@@ -99,7 +96,7 @@ data "aws_iam_policy_document" "readonly" {
 
   statement {
     sid       = "ReadMetricsAndAlarms"
-    actions   = ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "cloudwatch:DescribeAlarms"]
+    actions   = ["cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms"]
     resources = ["*"]
   }
 
@@ -111,7 +108,7 @@ data "aws_iam_policy_document" "readonly" {
 
   statement {
     sid       = "ReadContractLogGroups"
-    actions   = ["logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartLiveTail"]
+    actions   = ["logs:FilterLogEvents", "logs:StartLiveTail"]
     resources = local.log_groups
   }
 
@@ -122,9 +119,19 @@ data "aws_iam_policy_document" "readonly" {
   }
 
   statement {
-    sid       = "ReadBackupPlansAndJobs"
-    actions   = ["backup:ListBackupPlans", "backup:ListBackupJobs", "backup:DescribeBackupJob"]
+    sid       = "ListBackupPlans"
+    actions   = ["backup:ListBackupPlans"]
     resources = ["*"]
+  }
+
+  # Which database the app uses, and the capacities `stop` remembered.
+  statement {
+    sid     = "ReadConsoleParameters"
+    actions = ["ssm:GetParameters"]
+    resources = flatten([for e in local.envs : [
+      "${local.arn.ssm}/notejam/${e}/database/host",
+      "${local.arn.ssm}/notejam/${e}/njtui/*",
+    ]])
   }
 }
 
@@ -133,7 +140,7 @@ data "aws_iam_policy_document" "readonly" {
 data "aws_iam_policy_document" "operator" {
   statement {
     sid     = "ScaleTheEnvironmentsGroups"
-    actions = ["autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup"]
+    actions = ["autoscaling:UpdateAutoScalingGroup"]
     resources = [
       for e in local.envs : "${local.arn.asg}/notejam-${e}-*"
     ]
@@ -157,6 +164,8 @@ data "aws_iam_policy_document" "operator" {
     resources = [for e in local.envs : "${local.arn.codedeploy}:deploymentgroup:notejam/${e}"]
   }
 
+  # CreateDeployment of an S3 revision registers that revision with the
+  # application on the caller's behalf.
   statement {
     sid       = "RegisterRevisions"
     actions   = ["codedeploy:RegisterApplicationRevision"]
@@ -208,9 +217,23 @@ data "aws_iam_policy_document" "operator" {
     resources = [for e in local.envs : "${local.arn.backup}:backup-vault:notejam-${e}"]
   }
 
+  # An on-demand job runs with the role of the plan's selection.
+  statement {
+    sid       = "FindTheBackupRole"
+    actions   = ["backup:ListBackupSelections"]
+    resources = ["${local.arn.backup}:backup-plan:*"]
+  }
+
+  # Backup jobs have no resource-level permissions.
+  statement {
+    sid       = "CancelBackupJobs"
+    actions   = ["backup:StopBackupJob"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "RestoreRecoveryPoints"
-    actions   = ["backup:StartRestoreJob"]
+    actions   = ["backup:StartRestoreJob", "backup:GetRecoveryPointRestoreMetadata"]
     resources = ["${local.arn.rds}:snapshot:awsbackup:*", "${local.arn.backup}:recovery-point:*"]
   }
 
@@ -229,27 +252,14 @@ data "aws_iam_policy_document" "operator" {
   statement {
     sid       = "PointTheAppAtARestoredDatabase"
     actions   = ["ssm:PutParameter"]
-    resources = [for e in local.envs : "${local.arn.ssm}/notejam/${e}/database/*"]
+    resources = [for e in local.envs : "${local.arn.ssm}/notejam/${e}/database/host"]
   }
 
-  # The parameters are SecureStrings under the environment's data key
-  # (alias/notejam-<env>-data), usable only through SSM.
+  # `stop` remembers a tier's capacity for `start`, which forgets it.
   statement {
-    sid       = "EncryptTheNewDatabaseParameters"
-    actions   = ["kms:Encrypt", "kms:GenerateDataKey"]
-    resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [for e in local.envs : "alias/notejam-${e}-data"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["ssm.${local.region}.amazonaws.com"]
-    }
+    sid       = "RememberStoppedCapacity"
+    actions   = ["ssm:PutParameter", "ssm:DeleteParameter"]
+    resources = [for e in local.envs : "${local.arn.ssm}/notejam/${e}/njtui/*"]
   }
 
   statement {
