@@ -9,7 +9,6 @@ use std::error::Error as StdError;
 
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::backend::BackendError;
 
@@ -125,7 +124,7 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let service_s = service.to_string();
-    let full = || DisplayErrorContext(err).to_string();
+    let full = || chain(err);
     match err {
         SdkError::TimeoutError(_) => {
             return BackendError::Unreachable {
@@ -137,12 +136,18 @@ where
             if d.is_io() || d.is_timeout() {
                 return BackendError::Unreachable {
                     service: service_s,
-                    message: format!("{operation}: {}", connector_message(&full())),
+                    message: format!("{operation}: {}", innermost(err)),
                 };
             }
             // Credential and configuration problems surface as "other" dispatch
             // failures; the operator fixes them, retrying does not.
-            return BackendError::Other(format!("{service} {operation} failed: {}", full()));
+            let detail = full();
+            if detail.contains("credential") {
+                return BackendError::Other(format!(
+                    "no usable AWS credentials for {service} {operation}: pass --profile (after `aws sso login` for an SSO profile), set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role is available ({detail})"
+                ));
+            }
+            return BackendError::Other(format!("{service} {operation} failed: {detail}"));
         }
         SdkError::ConstructionFailure(_) => {
             return BackendError::Other(format!(
@@ -226,10 +231,29 @@ fn non_empty(message: String, fallback: &str) -> String {
     }
 }
 
-/// The innermost part of a connector error chain is the useful one
-/// ("Connection refused"), the outer ones repeat "dispatch failure".
-fn connector_message(full: &str) -> String {
-    full.rsplit(": ").next().unwrap_or(full).trim().to_string()
+/// The error's messages from the outside in, without the debug dumps SDK errors
+/// append; repeated links (each layer restating its source) appear once.
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The innermost message ("Connection refused (os error 111)"): the outer ones
+/// only repeat "dispatch failure".
+fn innermost(err: &(dyn StdError + 'static)) -> String {
+    let mut e = err;
+    while let Some(s) = e.source() {
+        e = s;
+    }
+    e.to_string()
 }
 
 /// `result.aws("ec2", "DescribeVpcs")?` maps an SDK result's error.
