@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{Deployment, DeploymentTarget, age};
+use crate::domain::{Deployment, DeploymentTarget, age, duration_label};
 
 use super::output::{Table, or_dash, print_json, write_stdout};
 use super::{CliError, Context};
@@ -29,7 +29,7 @@ pub async fn list(ctx: &Context, limit: usize, json: bool) -> Result<(), CliErro
                 d.created.format("%Y-%m-%d %H:%M"),
                 age(now, d.created)
             ),
-            format_duration(d.duration(now)),
+            duration_label(d.duration(now)),
             note(d),
         ]);
     }
@@ -51,17 +51,6 @@ fn note(d: &Deployment) -> String {
         parts.push(e.clone());
     }
     parts.join("; ")
-}
-
-pub fn format_duration(d: chrono::Duration) -> String {
-    let s = d.num_seconds().max(0);
-    if s < 60 {
-        format!("{s}s")
-    } else if s < 3600 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
-    }
 }
 
 #[derive(Serialize)]
@@ -113,7 +102,7 @@ pub async fn show(ctx: &Context, id: &str, json: bool) -> Result<(), CliError> {
                 or_dash(
                     e.started
                         .zip(e.ended)
-                        .map(|(s, end)| format_duration(end - s)),
+                        .map(|(s, end)| duration_label(end - s)),
                 ),
                 e.diagnostic.clone().unwrap_or_default(),
             ]);

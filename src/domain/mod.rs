@@ -198,10 +198,28 @@ pub fn age(now: Timestamp, t: Timestamp) -> String {
     }
 }
 
+/// A duration as people read it in a table: `45s`, `3m07s`, `2h05m`.
+pub fn duration_label(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn durations_read_like_a_table_cell() {
+        assert_eq!(duration_label(chrono::Duration::seconds(45)), "45s");
+        assert_eq!(duration_label(chrono::Duration::seconds(187)), "3m07s");
+        assert_eq!(duration_label(chrono::Duration::minutes(125)), "2h05m");
+        assert_eq!(duration_label(chrono::Duration::seconds(-3)), "0s");
+    }
 
     #[test]
     fn ages_are_short_and_never_negative() {

@@ -378,15 +378,21 @@ impl Backups {
     /// StopBackupJob: only a recovery point still being created.
     pub fn cancel(&mut self, t: Ms, id: &str) -> Result<(), BackendError> {
         let Some(b) = self.items.iter_mut().find(|b| b.id == id) else {
+            let running: Vec<String> = self
+                .items
+                .iter()
+                .filter(|b| !b.is_rds_snapshot() && b.status(t) == BackupStatus::Creating)
+                .map(|b| b.id.clone())
+                .collect();
+            if running.is_empty() {
+                return Err(BackendError::Invalid(format!(
+                    "no backup job is running to cancel ('{id}' is not a backup of this environment)"
+                )));
+            }
             return Err(BackendError::NotFound {
                 what: "backup job",
                 id: id.to_string(),
-                choices: self
-                    .items
-                    .iter()
-                    .filter(|b| !b.is_rds_snapshot() && b.status(t) == BackupStatus::Creating)
-                    .map(|b| b.id.clone())
-                    .collect(),
+                choices: running,
             });
         };
         if b.is_rds_snapshot() {
@@ -513,15 +519,21 @@ impl Backups {
     /// Points the app at an available database; the previous one stays.
     pub fn point_app_at(&mut self, t: Ms, id: &str) -> Result<String, BackendError> {
         let Some(db) = self.databases.iter().find(|d| d.id == id) else {
+            let choices: Vec<String> = self
+                .databases
+                .iter()
+                .filter(|d| d.id != self.app_db && self.db_status(d, t) == "available")
+                .map(|d| d.id.clone())
+                .collect();
+            if choices.is_empty() {
+                return Err(BackendError::Invalid(format!(
+                    "there is no other available database to point the app at ('{id}' does not exist); restore one first"
+                )));
+            }
             return Err(BackendError::NotFound {
                 what: "database",
                 id: id.to_string(),
-                choices: self
-                    .databases
-                    .iter()
-                    .filter(|d| d.id != self.app_db && self.db_status(d, t) == "available")
-                    .map(|d| d.id.clone())
-                    .collect(),
+                choices,
             });
         };
         if db.id == self.app_db {
@@ -644,6 +656,7 @@ mod tests {
             e.to_string().contains(&job),
             "choices list the running job: {e}"
         );
+        assert!(matches!(e, BackendError::NotFound { .. }));
         b.cancel(T0 + MINUTE, &job).unwrap();
         let e = b.cancel(T0 + MINUTE, &job).unwrap_err();
         assert!(e.to_string().contains("already cancelled"), "{e}");

@@ -665,6 +665,11 @@ impl Delivery {
     ) -> Result<(), BackendError> {
         let active: Vec<String> = self.active().map(|d| d.id.clone()).into_iter().collect();
         let Some(k) = self.deployments.iter().position(|d| d.id == id) else {
+            if active.is_empty() {
+                return Err(BackendError::Invalid(format!(
+                    "no deployment is running in deployment group demo to stop ('{id}' is not one of its deployments)"
+                )));
+            }
             return Err(BackendError::NotFound {
                 what: "deployment",
                 id: id.to_string(),

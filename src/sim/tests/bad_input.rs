@@ -138,14 +138,27 @@ async fn deployment_refusals_list_revisions_and_deployments() {
         "deployment",
         Some(&newest),
     );
-    not_found(
+    invalid(
         s.stop_deployment("d-NOPE12345", true).await,
-        "deployment",
-        None,
+        &["no deployment is running", "'d-NOPE12345'"],
     );
     invalid(
         s.stop_deployment(&newest, false).await,
         &["already succeeded", "none is running"],
+    );
+    let running = s
+        .create_deployment(&revisions[0].name, "x")
+        .await
+        .unwrap();
+    not_found(
+        s.stop_deployment("d-NOPE12345", true).await,
+        "deployment",
+        Some(&running),
+    );
+    s.stop_deployment(&running, false).await.unwrap();
+    invalid(
+        s.stop_deployment(&running, false).await,
+        &["already stopped"],
     );
 }
 
@@ -171,7 +184,10 @@ async fn backup_refusals_say_why_and_list_choices() {
         s.create_backup(BackupKind::Automated).await,
         &["backup window", "manual or recovery_point"],
     );
-    not_found(s.cancel_backup("nope").await, "backup job", None);
+    invalid(
+        s.cancel_backup("nope").await,
+        &["no backup job is running", "'nope'"],
+    );
     invalid(s.cancel_backup(&snapshot).await, &["RDS cannot cancel"]);
     invalid(
         s.cancel_backup(&point).await,
@@ -240,11 +256,12 @@ async fn backup_refusals_say_why_and_list_choices() {
             .await,
         &["is creating", "only an available backup"],
     );
-    not_found(
+    invalid(
         s.point_app_at("notejam-demo-restore-x").await,
-        "database",
-        None,
+        &["no other available database", "restore one first"],
     );
+    let job = s.create_backup(BackupKind::RecoveryPoint).await.unwrap();
+    not_found(s.cancel_backup("nope").await, "backup job", Some(&job));
     invalid(
         s.point_app_at("notejam-demo").await,
         &["already uses notejam-demo"],

@@ -337,9 +337,7 @@ pub fn execute(app: &mut App, text: &str) -> Result<Vec<Effect>, String> {
             kind: kind.parse::<ChaosKind>()?,
         },
     };
-    if app.read_only {
-        return Ok(vec![Effect::Prepare(op)]);
-    }
+    // In read-only mode the runner refuses it (and audits the refusal).
     Ok(app.start_operation(op))
 }
 

@@ -6,20 +6,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use crate::domain::{Deployment, DeploymentCreator, LIFECYCLE_EVENTS, StepStatus, age};
+use crate::domain::{
+    Deployment, DeploymentCreator, LIFECYCLE_EVENTS, StepStatus, age, duration_label,
+};
 use crate::ui::app::App;
 use crate::ui::theme;
 
 use super::{panel, placeholder};
-
-pub fn duration(d: chrono::Duration) -> String {
-    let s = d.num_seconds().max(0);
-    match s {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        s => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
 
 fn who(d: &Deployment) -> String {
     d.initiated_by.clone().unwrap_or_else(|| {
@@ -96,7 +89,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     d.created.format("%m-%d %H:%M"),
                     age(now, d.created)
                 )),
-                Cell::from(duration(d.duration(now))),
+                Cell::from(duration_label(d.duration(now))),
                 Cell::from(Span::styled(
                     note.join("; "),
                     if d.error.is_some() {
