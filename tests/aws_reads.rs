@@ -15,7 +15,7 @@ use support::moto::MotoServer;
 use support::seed::{self, EnvSpec, Seeded};
 
 const REGION: &str = "eu-west-1";
-const PROD_WEB: i32 = 125;
+const PROD_WEB: i32 = 205;
 const PROD_APP_EVENTS: usize = 10_500;
 
 struct World {
@@ -103,7 +103,7 @@ async fn topology_finds_every_tier_of_prod_and_nothing_of_staging() {
         HashSet::from([w.prod.subnets[0].as_str(), w.prod.subnets[1].as_str()])
     );
 
-    // Web first; more instances than one DescribeInstances batch, every one with
+    // Web first; more instances than two DescribeInstances batches, every one with
     // its launch time.
     assert_eq!(
         t.groups.iter().map(|g| g.tier).collect::<Vec<_>>(),
