@@ -986,3 +986,135 @@ impl App {
         self.status.last_error = Some(e.to_string());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    fn app(read_only: bool) -> App {
+        App::new(
+            "demo",
+            BackendKind::Sim,
+            read_only,
+            false,
+            Keymap::load(Some("default"), None).unwrap(),
+        )
+    }
+
+    fn press(a: &mut App, c: char) -> Vec<Effect> {
+        a.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn read_only_refuses_action_keys_and_audits_them() {
+        let mut a = app(true);
+        assert_eq!(
+            press(&mut a, 'R'),
+            vec![Effect::RefuseReadOnly("roll back the application".into())]
+        );
+        assert!(a.status.note.as_ref().unwrap().0.contains("read-only mode"));
+        assert!(a.overlay.is_none());
+        // Reads and navigation still work.
+        assert_eq!(press(&mut a, '4'), vec![Effect::Wants]);
+        assert_eq!(a.view, View::Deployments);
+    }
+
+    #[test]
+    fn number_keys_and_tab_switch_views() {
+        let mut a = app(false);
+        for (c, v) in [
+            ('2', View::Metrics),
+            ('3', View::Logs),
+            ('5', View::Backups),
+            ('1', View::Topology),
+        ] {
+            press(&mut a, c);
+            assert_eq!(a.view, v);
+        }
+        a.on_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+        assert_eq!(a.view, View::Metrics);
+        a.on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+        assert_eq!(a.view, View::Topology);
+    }
+
+    #[test]
+    fn the_metrics_range_cycles_and_tells_the_pollers() {
+        let mut a = app(false);
+        press(&mut a, '2');
+        assert_eq!(press(&mut a, ']'), vec![Effect::Wants]);
+        assert_eq!(a.metrics_state.range, TimeRange::Hours6);
+        press(&mut a, '[');
+        press(&mut a, '[');
+        assert_eq!(a.metrics_state.range, TimeRange::Days7);
+    }
+
+    #[test]
+    fn a_prepared_action_opens_the_confirmation_and_a_refusal_shows_why() {
+        let mut a = app(false);
+        let effects = a.start_operation(Operation::Rollback);
+        assert_eq!(effects, vec![Effect::Prepare(Operation::Rollback)]);
+        a.apply(Update::Prepared(Err(OpsError::Invalid(
+            "nothing to roll back".into(),
+        ))));
+        assert!(a.overlay.is_none());
+        assert_eq!(
+            a.action.as_ref().unwrap().outcome,
+            Some(Err("nothing to roll back".into()))
+        );
+        a.start_operation(Operation::Rollback);
+        a.apply(Update::Prepared(Ok(Prepared {
+            op: Operation::Rollback,
+            step: crate::ops::Step::StopDeployment {
+                id: "d-1".into(),
+                rollback: true,
+            },
+            change: "stop deployment d-1".into(),
+            details: vec![],
+        })));
+        assert!(matches!(a.overlay, Some(Overlay::Confirm(_))));
+        // Esc cancels and records the cancellation.
+        let effects = a.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+        assert!(
+            matches!(effects.as_slice(), [Effect::Decline(_, _)]),
+            "{effects:?}"
+        );
+        assert!(a.overlay.is_none());
+    }
+
+    #[test]
+    fn a_key_sequence_waits_then_resolves_or_starts_over() {
+        let km = Keymap::parse_str(
+            "[global]\nkeymap = [{ on = [\"g\", \"g\"], run = \"view_logs\" }, { on = \"2\", run = \"view_metrics\" }]\n",
+            "t.toml",
+        )
+        .unwrap();
+        let mut a = App::new("demo", BackendKind::Sim, false, false, km);
+        assert!(press(&mut a, 'g').is_empty());
+        assert_eq!(a.pending.len(), 1);
+        press(&mut a, 'g');
+        assert_eq!(a.view, View::Logs);
+        // A prefix followed by another bound key runs that key.
+        press(&mut a, 'g');
+        press(&mut a, '2');
+        assert_eq!((a.view, a.pending.len()), (View::Metrics, 0));
+    }
+
+    #[test]
+    fn quitting_during_an_apply_asks_twice() {
+        let mut a = app(false);
+        let mut log = ActionLog::new("provision");
+        log.apply = true;
+        a.action = Some(log);
+        assert!(press(&mut a, 'q').is_empty());
+        assert!(
+            a.status
+                .note
+                .as_ref()
+                .unwrap()
+                .0
+                .contains("terraform apply is running")
+        );
+        assert_eq!(press(&mut a, 'q'), vec![Effect::Quit]);
+    }
+}

@@ -146,10 +146,7 @@ async fn deployment_refusals_list_revisions_and_deployments() {
         s.stop_deployment(&newest, false).await,
         &["already succeeded", "none is running"],
     );
-    let running = s
-        .create_deployment(&revisions[0].name, "x")
-        .await
-        .unwrap();
+    let running = s.create_deployment(&revisions[0].name, "x").await.unwrap();
     not_found(
         s.stop_deployment("d-NOPE12345", true).await,
         "deployment",

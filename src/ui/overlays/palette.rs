@@ -409,3 +409,93 @@ mod tests {
         assert_eq!(common_prefix(&[]), "");
     }
 }
+
+#[cfg(test)]
+mod palette_tests {
+    use super::*;
+    use crate::domain::{BackendKind, Tier};
+    use crate::ui::keymap::Keymap;
+
+    fn app(read_only: bool) -> App {
+        App::new(
+            "demo",
+            BackendKind::Sim,
+            read_only,
+            false,
+            Keymap::load(Some("default"), None).unwrap(),
+        )
+    }
+
+    #[test]
+    fn subcommands_become_the_same_operations() {
+        let mut a = app(false);
+        assert_eq!(
+            execute(&mut a, "scale web 4").unwrap(),
+            vec![Effect::Prepare(Operation::Scale {
+                tier: Tier::Web,
+                desired: 4
+            })]
+        );
+        let mut a = app(false);
+        assert_eq!(
+            execute(&mut a, "restore 'rds:notejam-demo-2026-11-26-03-00'").unwrap(),
+            vec![Effect::Prepare(Operation::Restore {
+                source: RestoreSource::Backup {
+                    id: "rds:notejam-demo-2026-11-26-03-00".into()
+                }
+            })]
+        );
+        let mut a = app(true);
+        assert_eq!(
+            execute(&mut a, "rollback").unwrap(),
+            vec![Effect::Prepare(Operation::Rollback)]
+        );
+    }
+
+    #[test]
+    fn views_ranges_and_filters() {
+        let mut a = app(false);
+        assert_eq!(
+            execute(&mut a, "logs --source app --filter ERROR").unwrap(),
+            vec![Effect::Wants]
+        );
+        assert_eq!(a.view, View::Logs);
+        assert_eq!(a.logs.buffer.filters().source, Some(LogSource::App));
+        assert_eq!(a.logs.buffer.filters().text.text(), "ERROR");
+        execute(&mut a, "range 24h").unwrap();
+        assert_eq!(
+            (a.view, a.metrics_state.range),
+            (View::Metrics, TimeRange::Hours24)
+        );
+        execute(&mut a, "deploys").unwrap();
+        assert_eq!(a.view, View::Deployments);
+        assert_eq!(execute(&mut a, "q").unwrap(), vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn bad_commands_say_what_is_wrong_and_keep_the_palette() {
+        let mut a = app(false);
+        for (input, needle) in [
+            ("frobnicate", "unknown command 'frobnicate'"),
+            ("scale web", "required"),
+            ("scale database 2", "not an Auto Scaling group"),
+            ("range 2h", "unknown range '2h'"),
+            ("source kernel", "unknown log source"),
+            ("logs --source app --source system", "at most one --source"),
+            ("restore \"unclosed", "unbalanced quotes"),
+            ("--env prod status", "needs a new console"),
+        ] {
+            let e = execute(&mut a, input).unwrap_err();
+            assert!(e.contains(needle), "{input}: {e}");
+        }
+    }
+
+    #[test]
+    fn completion_offers_commands_then_arguments() {
+        let a = app(false);
+        assert!(complete(&a, "sc").contains(&"scale".to_string()));
+        assert_eq!(complete(&a, "scale w"), vec!["web".to_string()]);
+        assert_eq!(complete(&a, "range "), vec!["1h", "6h", "24h", "7d"]);
+        assert!(complete(&a, "chaos ").contains(&"bad-revision".to_string()));
+    }
+}
