@@ -75,6 +75,11 @@ pub struct GlobalArgs {
     /// Demo only: discard the stored simulated world and start afresh.
     #[arg(long, global = true)]
     pub reset: bool,
+
+    /// Demo only: the virtual time a new world starts at (RFC 3339), so a demo
+    /// shows the same day whenever it is given. With an existing world, use --reset.
+    #[arg(long, global = true, value_name = "TIME")]
+    pub start: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

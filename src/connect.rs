@@ -31,12 +31,25 @@ pub async fn backend(args: &GlobalArgs, config: &Config) -> Result<Arc<dyn Backe
         {
             bail!("invalid --speed {speed}: use a number from 0 (frozen) to 10000");
         }
+        let start = args
+            .start
+            .as_deref()
+            .map(|t| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|t| t.to_utc())
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "invalid --start '{t}': {e}; use RFC 3339, e.g. 2026-11-20T14:30:00Z"
+                        )
+                    })
+            })
+            .transpose()?;
         let sim = SimBackend::open(SimOptions {
             state_file: Some(crate::sim::default_state_file()?),
             seed: args.seed,
             speed: args.speed,
             reset: args.reset,
-            start: None,
+            start,
         })?;
         return Ok(Arc::new(sim));
     }
@@ -44,6 +57,7 @@ pub async fn backend(args: &GlobalArgs, config: &Config) -> Result<Arc<dyn Backe
         ("--speed", args.speed.is_some()),
         ("--seed", args.seed.is_some()),
         ("--reset", args.reset),
+        ("--start", args.start.is_some()),
     ] {
         if given {
             bail!(

@@ -447,6 +447,40 @@ fn backup_restore_and_point_app() {
         err.contains("only be pointed at an available database"),
         "{err}"
     );
+
+    // Let an hour or so of virtual time pass for the restore to complete.
+    w.ok(&["--speed", "3600", "status"]);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    w.ok(&["--speed", "0", "status"]);
+    let copy = w.json(&["backups"])["restores"][0].clone();
+    assert_eq!(copy["status"], "available", "{copy}");
+    let current = w.json(&["status"])["current_revision"].clone();
+    w.ok(&["point-app", &restored, "--yes"]);
+    assert_audit(&w.last_audit(), "point-app", "succeeded", &restored);
+    assert_eq!(w.json(&["status"])["database"]["id"], restored.as_str());
+    // Every instance reconnects through a redeploy of the running revision.
+    let newest = &w.json(&["deployments"])[0];
+    assert_eq!(newest["revision"], current, "{newest}");
+}
+
+#[test]
+fn a_new_world_can_start_at_a_given_time() {
+    let w = World::new();
+    let s = w.json(&[
+        "--reset",
+        "--seed",
+        "7",
+        "--start",
+        "2026-03-02T10:00:00Z",
+        "status",
+    ]);
+    assert!(
+        s["observed_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-03-02T10:00"),
+        "{s}"
+    );
 }
 
 #[test]

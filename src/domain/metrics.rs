@@ -74,6 +74,23 @@ impl MetricKind {
     }
 }
 
+impl MetricKind {
+    /// Whether trouble is a low value (free storage, healthy hosts): its alarm
+    /// fires below the threshold, not above.
+    pub fn alarms_when_low(self) -> bool {
+        matches!(self, MetricKind::DbFreeStorage | MetricKind::HealthyHosts)
+    }
+
+    /// Whether `value` is on the wrong side of `threshold` for this metric.
+    pub fn breaches(self, value: f64, threshold: f64) -> bool {
+        if self.alarms_when_low() {
+            value < threshold
+        } else {
+            value >= threshold
+        }
+    }
+}
+
 impl std::str::FromStr for MetricKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -264,6 +281,14 @@ mod tests {
         }
         assert_eq!(TimeRange::LastHour.period_secs(), 60);
         assert_eq!(TimeRange::Days7.period_secs(), 3600);
+    }
+
+    #[test]
+    fn low_is_bad_for_storage_and_healthy_hosts() {
+        assert!(MetricKind::DbFreeStorage.breaches(1.0, 2.0));
+        assert!(!MetricKind::DbFreeStorage.breaches(16.0, 2.0));
+        assert!(MetricKind::LatencyP99.breaches(1200.0, 1000.0));
+        assert!(!MetricKind::LatencyP99.breaches(200.0, 1000.0));
     }
 
     #[test]

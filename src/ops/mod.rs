@@ -130,6 +130,9 @@ pub enum Step {
     },
     PointApp {
         database: String,
+        /// The revision to redeploy so that every instance reconnects: the app
+        /// reads its database endpoint when a deployment installs it.
+        redeploy: Option<String>,
     },
     ApplyPlan,
     Chaos {

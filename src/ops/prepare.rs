@@ -118,11 +118,22 @@ pub(super) async fn execute(
                 }),
             })
         }
-        Step::PointApp { database } => {
+        Step::PointApp { database, redeploy } => {
             backend.point_app_at(database).await?;
+            let Some(revision) = redeploy else {
+                return Ok(Outcome {
+                    message: format!("the app of {} now uses {database}", backend.env()),
+                    watch: None,
+                });
+            };
+            let description = format!("redeploy {revision} to reconnect to {database} via njtui");
+            let id = backend.create_deployment(revision, &description).await?;
             Ok(Outcome {
-                message: format!("the app of {} now uses {database}", backend.env()),
-                watch: None,
+                message: format!(
+                    "{} now points at {database}; deployment {id} of {revision} reconnects every instance",
+                    backend.env()
+                ),
+                watch: Some(Watch::Deployment { id }),
             })
         }
         Step::ApplyPlan => Err(BackendError::Invalid(
@@ -486,7 +497,7 @@ async fn point_app(
     op: Operation,
     database: &str,
 ) -> Result<Prepared, OpsError> {
-    let topology = backend.topology().await?;
+    let (topology, deployments) = tokio::try_join!(backend.topology(), backend.deployments(10))?;
     let current = topology.database.as_ref().map(|d| d.id.clone());
     if current.as_deref() == Some(database) {
         return Err(OpsError::Invalid(format!(
@@ -509,19 +520,37 @@ async fn point_app(
             db.status
         )));
     }
+    if let Some(active) = deployments.iter().find(|d| d.status.is_active()) {
+        return Err(OpsError::Invalid(format!(
+            "deployment {} is {}; wait for it to end before pointing the app elsewhere",
+            active.id,
+            active.status.as_str()
+        )));
+    }
+    let redeploy = topology
+        .delivery
+        .as_ref()
+        .and_then(|d| d.current_revision.clone());
+    let mut details = vec![
+        "writes made to the current database after the backup are not in the copy".to_string(),
+    ];
+    details.push(match &redeploy {
+        Some(r) => format!("then redeploys {r}, so every instance reconnects to the copy"),
+        None => "no revision is deployed yet: instances pick the copy up at their next deployment"
+            .to_string(),
+    });
     Ok(Prepared {
         op,
         step: Step::PointApp {
             database: database.to_string(),
+            redeploy,
         },
         change: format!(
             "point the app of {} at {database} (now {})",
             backend.env(),
             current.as_deref().unwrap_or("none")
         ),
-        details: vec![
-            "writes made to the current database after the backup are not in the copy".into(),
-        ],
+        details,
     })
 }
 

@@ -950,6 +950,7 @@ impl App {
                     prepared.change = format!("apply to {}: {summary}", self.env);
                 }
                 log.title = format!("{}: {}", prepared.op.name(), prepared.change);
+                self.status.note = None;
                 let confirm = if self.production {
                     Confirm::TypeName(self.env.clone())
                 } else {

@@ -85,7 +85,7 @@ fn draw_tile(
     let current = series.and_then(MetricSeries::current);
     let over = series
         .and_then(|s| s.threshold.zip(s.current()))
-        .is_some_and(|(t, c)| c >= t);
+        .is_some_and(|(t, c)| kind.breaches(c, t));
     let label_style = if selected {
         theme::selected()
     } else {

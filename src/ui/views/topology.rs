@@ -328,7 +328,12 @@ fn draw_alarms(frame: &mut Frame, app: &App, t: &Topology, area: Rect) {
         .iter()
         .map(|a| {
             let threshold = match (a.metric, a.threshold) {
-                (Some(m), Some(v)) => format!("{} at {}", m.label(), m.unit().format(v)),
+                (Some(m), Some(v)) => format!(
+                    "{} {} {}",
+                    m.label(),
+                    if m.alarms_when_low() { "<" } else { "≥" },
+                    m.unit().format(v)
+                ),
                 (None, Some(v)) => format!("threshold {v}"),
                 _ => String::new(),
             };
