@@ -256,6 +256,7 @@ async fn backup_now_restore_it_and_point_the_app_at_the_copy() {
         db.db_subnet_group().unwrap().db_subnet_group_name(),
         Some("notejam-prod-db")
     );
+    assert_same_settings(db);
 
     // Repoint the app: the parameter names the copy, the topology follows.
     b.point_app_at(target).await.unwrap();
@@ -321,6 +322,19 @@ async fn backup_now_restore_it_and_point_the_app_at_the_copy() {
     }
 }
 
+/// A restored copy keeps the environment's parameter group and PostgreSQL log export.
+fn assert_same_settings(db: &aws_sdk_rds::types::DbInstance) {
+    assert_eq!(
+        db.db_parameter_groups()
+            .iter()
+            .filter_map(|g| g.db_parameter_group_name())
+            .collect::<Vec<_>>(),
+        ["notejam-prod"]
+    );
+    assert_eq!(db.enabled_cloudwatch_logs_exports(), ["postgresql"]);
+    assert_eq!(db.backup_retention_period(), Some(7));
+}
+
 #[tokio::test]
 async fn point_in_time_restores_stay_inside_the_window() {
     let region = "eu-west-3";
@@ -335,6 +349,15 @@ async fn point_in_time_restores_stay_inside_the_window() {
     b.restore(&RestoreSource::PointInTime { time: latest }, target)
         .await
         .unwrap();
+    let rds =
+        aws_sdk_rds::Client::new(&seed::sdk_config(&MotoServer::shared().endpoint(), region).await);
+    let described = rds
+        .describe_db_instances()
+        .db_instance_identifier(target)
+        .send()
+        .await
+        .unwrap();
+    assert_same_settings(&described.db_instances()[0]);
     assert!(
         b.topology()
             .await

@@ -213,6 +213,10 @@ fn restore_metadata(
     m.insert("DBInstanceIdentifier".into(), target_id.to_string());
     m.insert("DBInstanceClass".into(), like.database.class.clone());
     m.insert("MultiAZ".into(), like.database.multi_az.to_string());
+    m.insert(
+        "DeletionProtection".into(),
+        like.deletion_protection.to_string(),
+    );
     if let Some(g) = &like.subnet_group {
         m.insert("DBSubnetGroupName".into(), g.clone());
     }
@@ -220,6 +224,15 @@ fn restore_metadata(
         m.insert(
             "VpcSecurityGroupIds".into(),
             serde_json::to_string(&like.security_groups).unwrap_or_default(),
+        );
+    }
+    if let Some(g) = &like.parameter_group {
+        m.insert("DBParameterGroupName".into(), g.clone());
+    }
+    if !like.log_exports.is_empty() {
+        m.insert(
+            "EnableCloudwatchLogsExports".into(),
+            serde_json::to_string(&like.log_exports).unwrap_or_default(),
         );
     }
     m
@@ -264,6 +277,9 @@ mod tests {
             arn: None,
             subnet_group: Some("notejam-prod-db".into()),
             security_groups: vec!["sg-1".into()],
+            parameter_group: Some("notejam-prod".into()),
+            log_exports: vec!["postgresql".into()],
+            deletion_protection: true,
             retention_days: 7,
         };
         let recorded = HashMap::from([
@@ -278,5 +294,8 @@ mod tests {
         assert_eq!(m["Engine"], "postgres");
         assert_eq!(m["MultiAZ"], "true");
         assert_eq!(m["VpcSecurityGroupIds"], r#"["sg-1"]"#);
+        assert_eq!(m["DBParameterGroupName"], "notejam-prod");
+        assert_eq!(m["DeletionProtection"], "true");
+        assert_eq!(m["EnableCloudwatchLogsExports"], r#"["postgresql"]"#);
     }
 }

@@ -18,6 +18,9 @@ pub(crate) struct DbInfo {
     pub arn: Option<String>,
     pub subnet_group: Option<String>,
     pub security_groups: Vec<String>,
+    pub parameter_group: Option<String>,
+    pub log_exports: Vec<String>,
+    pub deletion_protection: bool,
     pub retention_days: u32,
 }
 
@@ -66,6 +69,13 @@ fn info(db: &DbInstance) -> DbInfo {
             .iter()
             .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
             .collect(),
+        parameter_group: db
+            .db_parameter_groups()
+            .iter()
+            .find_map(|g| g.db_parameter_group_name())
+            .map(str::to_string),
+        log_exports: db.enabled_cloudwatch_logs_exports().to_vec(),
+        deletion_protection: db.deletion_protection().unwrap_or(false),
         retention_days: db.backup_retention_period().unwrap_or(0).max(0) as u32,
     }
 }
@@ -152,9 +162,12 @@ pub(crate) async fn create_snapshot(
     Ok(())
 }
 
-/// A restore copies the placement of the database it replaces: subnet group,
-/// security groups, class and Multi-AZ, so the copy is reachable by the app the
-/// same way and can take its place.
+/// A restore copies the placement and settings of the database it replaces:
+/// subnet group, security groups, class, Multi-AZ, parameter group (without it
+/// RDS picks the engine's default group, losing the environment's `rds.force_ssl`
+/// and logging settings), the log exports (so the copy's PostgreSQL log keeps
+/// reaching `/aws/rds/instance/<id>/postgresql`), the backup retention and the
+/// deletion protection. The copy can then take its place.
 pub(crate) async fn restore_from_snapshot(
     client: &Client,
     env: &str,
@@ -170,6 +183,15 @@ pub(crate) async fn restore_from_snapshot(
         .set_vpc_security_group_ids(Some(like.security_groups.clone()).filter(|v| !v.is_empty()))
         .db_instance_class(&like.database.class)
         .multi_az(like.database.multi_az)
+        .set_db_parameter_group_name(like.parameter_group.clone())
+        .set_enable_cloudwatch_logs_exports(
+            Some(like.log_exports.clone()).filter(|v| !v.is_empty()),
+        )
+        .copy_tags_to_snapshot(true)
+        .set_backup_retention_period(
+            (like.retention_days > 0).then_some(like.retention_days as i32),
+        )
+        .deletion_protection(like.deletion_protection)
         .set_tags(Some(rds_tags(env)))
         .send()
         .await
@@ -193,6 +215,15 @@ pub(crate) async fn restore_to_time(
         .set_vpc_security_group_ids(Some(like.security_groups.clone()).filter(|v| !v.is_empty()))
         .db_instance_class(&like.database.class)
         .multi_az(like.database.multi_az)
+        .set_db_parameter_group_name(like.parameter_group.clone())
+        .set_enable_cloudwatch_logs_exports(
+            Some(like.log_exports.clone()).filter(|v| !v.is_empty()),
+        )
+        .copy_tags_to_snapshot(true)
+        .set_backup_retention_period(
+            (like.retention_days > 0).then_some(like.retention_days as i32),
+        )
+        .deletion_protection(like.deletion_protection)
         .set_tags(Some(rds_tags(env)))
         .send()
         .await

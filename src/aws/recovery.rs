@@ -256,6 +256,9 @@ mod tests {
             arn: None,
             subnet_group: None,
             security_groups: vec![],
+            parameter_group: None,
+            log_exports: vec![],
+            deletion_protection: false,
             retention_days,
         }
     }

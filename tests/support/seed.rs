@@ -335,6 +335,13 @@ pub async fn seed_env(cfg: &SdkConfig, s: &EnvSpec) -> Seeded {
         .await
         .expect("db subnet group");
     let database = format!("notejam-{env}");
+    rds.create_db_parameter_group()
+        .db_parameter_group_name(&database)
+        .db_parameter_group_family("postgres16")
+        .description("notejam database settings")
+        .send()
+        .await
+        .expect("db parameter group");
     let db = rds
         .create_db_instance()
         .db_instance_identifier(&database)
@@ -345,6 +352,8 @@ pub async fn seed_env(cfg: &SdkConfig, s: &EnvSpec) -> Seeded {
         .master_username("notejam")
         .master_user_password("correct-horse-battery")
         .db_subnet_group_name(format!("notejam-{env}-db"))
+        .db_parameter_group_name(&database)
+        .enable_cloudwatch_logs_exports("postgresql")
         .multi_az(env == "prod")
         .backup_retention_period(7)
         .set_tags(Some(rds_tags))
