@@ -171,6 +171,8 @@ pub struct NewDeployment<'a> {
     pub creator: DeploymentCreator,
     pub initiated_by: Option<&'a str>,
     pub rollback_of: Option<&'a str>,
+    /// Only these instances (an auto-update of outdated instances); else all in service.
+    pub only: Option<&'a [String]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -259,6 +261,7 @@ impl Delivery {
             .instances
             .iter()
             .filter(|i| i.in_service(t) && i.live(t) && i.alive(t))
+            .filter(|i| new.only.is_none_or(|only| only.contains(&i.id)))
             .collect();
         if new.creator == DeploymentCreator::Rollback {
             // Instances out of service first, then those running the bad build.
@@ -385,7 +388,8 @@ impl Delivery {
                 ev.info(at, LogSource::CodeDeploy, GROUP_STREAM, || {
                     format!("Deployment {id} succeeded: {rev} is live on every instance")
                 });
-                self.current = Some(rev);
+                self.current = Some(rev.clone());
+                self.update_outdated(seed, at, &id, &rev, fleet, ev);
                 return;
             };
             let inst_id = d.targets[ti].instance_id.clone();
@@ -453,6 +457,50 @@ impl Delivery {
                 format!("Deployment {id}: instance {inst_id} succeeded")
             });
         }
+    }
+
+    /// Instances Auto Scaling launched while a deployment ran got the revision
+    /// live at their launch. As CodeDeploy does with the deployment group's
+    /// default outdated-instances strategy (UPDATE), a follow-on deployment brings
+    /// them to the revision that just succeeded.
+    fn update_outdated(
+        &mut self,
+        seed: u64,
+        at: Ms,
+        root: &str,
+        revision: &str,
+        fleet: &Fleet,
+        ev: &mut Emit,
+    ) {
+        let outdated: Vec<String> = fleet
+            .web
+            .instances
+            .iter()
+            .filter(|i| i.in_service(at) && i.live(at) && i.alive(at))
+            .filter(|i| i.revision.as_deref() != Some(revision))
+            .map(|i| i.id.clone())
+            .collect();
+        if outdated.is_empty() {
+            return;
+        }
+        let description = format!(
+            "Auto-update of {} outdated instance(s) launched during {root}",
+            outdated.len()
+        );
+        self.create(
+            seed,
+            at,
+            NewDeployment {
+                revision,
+                description: &description,
+                creator: DeploymentCreator::Autoscaling,
+                initiated_by: None,
+                rollback_of: None,
+                only: Some(&outdated),
+            },
+            fleet,
+            ev,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -554,7 +602,10 @@ impl Delivery {
                 agent_line(&id, d.n, format!("[ERROR] [Aws::CodeDeployPlugin::CommandPoller] lifecycle event aborted: {error}"))
             });
         }
-        let good = self.current.clone().filter(|_| rollback);
+        // Only a user's deployment rolls back: a failed rollback or auto-update
+        // would redeploy the very revision it was deploying, again and again.
+        let own = d.creator == DeploymentCreator::User || d.creator == DeploymentCreator::Other;
+        let good = self.current.clone().filter(|_| rollback && own);
         match good {
             Some(revision) => {
                 let description = format!("Rollback of {id} ({failed_rev}) to {revision}");
@@ -567,6 +618,7 @@ impl Delivery {
                         creator: DeploymentCreator::Rollback,
                         initiated_by: None,
                         rollback_of: Some(&id),
+                        only: None,
                     },
                     fleet,
                     ev,
@@ -703,5 +755,83 @@ impl Delivery {
             ev,
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Ms = 1_763_942_400_000;
+
+    fn world() -> (Delivery, Fleet) {
+        let revisions = ["r2", "r1"]
+            .iter()
+            .map(|n| Revision {
+                name: n.to_string(),
+                created: T0 - DAY_MS,
+                size: 1,
+            })
+            .collect();
+        (Delivery::new(revisions, "r1"), Fleet::new(7, T0, "r1"))
+    }
+
+    const DAY_MS: Ms = 86_400_000;
+
+    /// Starts a deployment by `creator`, lets its first instance begin, then
+    /// terminates that instance under it (a scale-in) and lets the deployment see it.
+    fn terminate_mid_deployment(creator: DeploymentCreator) -> Delivery {
+        let (mut d, mut fleet) = world();
+        let mut ev = Emit::for_command(T0, 0);
+        let id = d.create(
+            7,
+            T0,
+            NewDeployment {
+                revision: "r2",
+                description: "test",
+                creator,
+                initiated_by: None,
+                rollback_of: None,
+                only: None,
+            },
+            &fleet,
+            &mut ev,
+        );
+        let mut t = T0;
+        let target = loop {
+            t += 10_000;
+            d.process(7, t, &mut fleet, &mut ev);
+            let dep = d.find(&id).unwrap();
+            if let Some(tg) = dep
+                .targets
+                .iter()
+                .find(|tg| tg.status == StepStatus::InProgress)
+            {
+                break tg.instance_id.clone();
+            }
+            assert!(t < T0 + 3_600_000, "no instance started");
+        };
+        let inst = fleet.web_instance_mut(&target).unwrap();
+        inst.terminating_at = Some(t);
+        d.process(7, t + 600_000, &mut fleet, &mut ev);
+        assert_eq!(d.find(&id).unwrap().status, DeploymentStatus::Failed);
+        d
+    }
+
+    #[test]
+    fn a_user_deployment_that_loses_an_instance_rolls_back() {
+        let d = terminate_mid_deployment(DeploymentCreator::User);
+        assert_eq!(d.deployments.len(), 2);
+        assert_eq!(d.deployments[0].creator, DeploymentCreator::Rollback);
+        assert_eq!(d.deployments[0].revision, "r1");
+    }
+
+    #[test]
+    fn a_failed_rollback_or_auto_update_is_not_rolled_back_again() {
+        for creator in [DeploymentCreator::Rollback, DeploymentCreator::Autoscaling] {
+            let d = terminate_mid_deployment(creator);
+            assert_eq!(d.deployments.len(), 1, "{creator:?}: {:?}", d.deployments);
+            assert_eq!(d.deployments[0].rolled_back_by, None);
+        }
     }
 }

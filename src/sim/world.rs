@@ -293,6 +293,7 @@ impl World {
                     creator: DeploymentCreator::User,
                     initiated_by: Some(who),
                     rollback_of: None,
+                    only: None,
                 },
                 &w.fleet,
                 ev,

@@ -1,8 +1,8 @@
 use super::*;
 use crate::backend::BackendError;
 use crate::domain::{
-    AlarmState, ChaosKind, DeploymentCreator, DeploymentStatus, InstanceState, LIFECYCLE_EVENTS,
-    StepStatus,
+    AlarmState, Capacity, ChaosKind, DeploymentCreator, DeploymentStatus, InstanceState,
+    LIFECYCLE_EVENTS, StepStatus, Tier,
 };
 
 async fn current(s: &SimBackend) -> String {
@@ -232,4 +232,63 @@ async fn the_history_holds_a_rolled_back_deployment() {
         deps.windows(2).all(|w| w[0].created >= w[1].created),
         "newest first"
     );
+}
+
+#[tokio::test]
+async fn instances_launched_during_a_deployment_are_brought_up_to_date_after_it() {
+    let s = sim(23, NIGHT);
+    let newest = s.revisions().await.unwrap()[0].name.clone();
+    let before: Vec<String> = web(&s)
+        .await
+        .instances
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    let id = s.create_deployment(&newest, "deploy").await.unwrap();
+    s.advance(minutes(2));
+    let cap = web(&s).await.capacity;
+    // A raised minimum too, so target tracking cannot scale in again at night.
+    s.set_capacity(
+        Tier::Web,
+        Capacity {
+            min: cap.desired + 1,
+            desired: cap.desired + 1,
+            max: cap.max.max(cap.desired + 1),
+        },
+    )
+    .await
+    .unwrap();
+    for _ in 0..120 {
+        s.advance(minutes(1));
+        let deps = s.deployments(3).await.unwrap();
+        if deps.iter().all(|d| !d.status.is_active()) && deps[0].id != id {
+            break;
+        }
+    }
+    let deps = s.deployments(3).await.unwrap();
+    let root = deps.iter().find(|d| d.id == id).unwrap();
+    assert_eq!(root.status, DeploymentStatus::Succeeded, "{root:?}");
+    let follow = &deps[0];
+    assert_eq!(follow.creator, DeploymentCreator::Autoscaling, "{deps:?}");
+    assert_eq!(follow.revision, newest);
+    assert_eq!(follow.status, DeploymentStatus::Succeeded, "{follow:?}");
+    let targets: Vec<String> = s
+        .deployment_targets(&follow.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.instance_id)
+        .collect();
+    assert!(
+        !targets.is_empty() && targets.iter().all(|t| !before.contains(t)),
+        "only the new instance: {targets:?} (before: {before:?})"
+    );
+    for i in web(&s)
+        .await
+        .instances
+        .iter()
+        .filter(|i| i.state == InstanceState::InService)
+    {
+        assert_eq!(i.revision.as_deref(), Some(newest.as_str()), "{i:?}");
+    }
 }
