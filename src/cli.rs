@@ -161,6 +161,8 @@ pub enum Command {
     PointApp {
         /// A database id, e.g. `notejam-prod-restore-20260101t0300`.
         database: String,
+        #[command(flatten)]
+        wait: WaitArg,
     },
     /// Cancel a running deployment (with rollback) or backup job.
     Cancel {

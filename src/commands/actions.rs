@@ -155,7 +155,7 @@ pub async fn restore(
         follow(ctx, &watch).await?;
     }
     if point_app && let Watch::Restore { database } = watch {
-        act(ctx, Operation::PointApp { database }, false).await?;
+        act(ctx, Operation::PointApp { database }, wait).await?;
     }
     Ok(())
 }

@@ -138,8 +138,8 @@ pub async fn run(ctx: &Context, command: Command) -> Result<(), CliError> {
             point_app,
             wait,
         } => actions::restore(ctx, backup_id, to_time, point_app, wait.wait).await,
-        Command::PointApp { database } => {
-            actions::act(ctx, Operation::PointApp { database }, false).await
+        Command::PointApp { database, wait } => {
+            actions::act(ctx, Operation::PointApp { database }, wait.wait).await
         }
         Command::Cancel { id } => actions::act(ctx, Operation::Cancel { id }, false).await,
         Command::Chaos { kind } => {

@@ -331,7 +331,7 @@ pub fn execute(app: &mut App, text: &str) -> Result<Vec<Effect>, String> {
                 (None, None) => return Err("restore what? give a backup id or --to-time".into()),
             },
         },
-        Command::PointApp { database } => Operation::PointApp { database },
+        Command::PointApp { database, .. } => Operation::PointApp { database },
         Command::Cancel { id } => Operation::Cancel { id },
         Command::Chaos { kind } => Operation::Chaos {
             kind: kind.parse::<ChaosKind>()?,
