@@ -54,13 +54,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, scroll: u16) {
     lines.extend(section_lines("Everywhere", &global, app.read_only));
     lines.push(Line::from(vec![
         Span::styled("  :", theme::key()),
-        Span::raw(" then a command, e.g. "),
+        Span::raw(" then a command (Tab completes), e.g."),
+    ]));
+    lines.push(Line::from(vec![
+        Span::raw("    "),
         Span::styled("scale web 4", theme::accent()),
         Span::raw(", "),
         Span::styled("logs --source app", theme::accent()),
         Span::raw(", "),
         Span::styled("range 24h", theme::accent()),
-        Span::raw(" (Tab completes)"),
     ]));
     let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
     let rect = super::centered(area, 78, height);
