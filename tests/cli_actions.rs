@@ -455,12 +455,13 @@ fn backup_restore_and_point_app() {
     let copy = w.json(&["backups"])["restores"][0].clone();
     assert_eq!(copy["status"], "available", "{copy}");
     let current = w.json(&["status"])["current_revision"].clone();
-    w.ok(&["point-app", &restored, "--yes"]);
+    // --wait follows the redeployment through which every instance reconnects.
+    let out = w.ok(&["--speed", "600", "point-app", &restored, "--yes", "--wait"]);
     assert_audit(&w.last_audit(), "point-app", "succeeded", &restored);
     assert_eq!(w.json(&["status"])["database"]["id"], restored.as_str());
-    // Every instance reconnects through a redeploy of the running revision.
     let newest = &w.json(&["deployments"])[0];
     assert_eq!(newest["revision"], current, "{newest}");
+    assert_eq!(newest["status"], "succeeded", "{newest}\n{out}");
 }
 
 #[test]
