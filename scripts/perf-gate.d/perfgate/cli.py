@@ -98,10 +98,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--repo", type=Path, default=REPO_OF_SCRIPT, metavar="DIR",
                    help="git repository holding both commits (default: this script's)")
     p.add_argument("--rounds", type=bounded_int(3, 30), default=6, metavar="N",
-                   help="measured rounds, each running base then candidate (3..30, default 6)")
-    p.add_argument("--max-rounds", type=bounded_int(3, 30), default=12, metavar="N",
+                   help="measured rounds, each running both builds, which one first alternating (3..30, default 6)")
+    p.add_argument("--max-rounds", type=bounded_int(3, 30), default=20, metavar="N",
                    help="keep adding rounds, up to N, while a scenario cannot yet see a slowdown of "
-                        "--sensitivity (default 12; at most --rounds: never)")
+                        "--sensitivity (default 20; at most --rounds: never)")
     p.add_argument("--sensitivity", type=percentage, default=0.15, metavar="PCT",
                    help="the slowdown each scenario must be able to detect: extra rounds are added until "
                         "it can, and a run that cannot is inconclusive (default 15)")
@@ -249,7 +249,8 @@ def sensitive_enough(rounds: list[dict], policy: stats.Policy, sensitivity: floa
 
 def measure(binaries: dict[str, Path], workload: load.Load, rounds: int, max_rounds: int, warmup: int,
             scratch: Path, enough, server_env: dict[str, str]) -> list[dict]:
-    """Both servers up at once; the load alternates between them, base first in each round.
+    """Both servers up at once; the load alternates between them, the base first in odd
+    rounds and the candidate first in even ones (see stats: the position matters).
 
     After `rounds` rounds, more are added (up to `max_rounds`) until `enough(results)`.
     """
@@ -268,8 +269,9 @@ def measure(binaries: dict[str, Path], workload: load.Load, rounds: int, max_rou
         n = 0
         while n < rounds or (n < max_rounds and not enough(results)):
             n += 1
-            entry: dict = {"round": n}
-            for role in roles:
+            order = roles if n % 2 == 1 else roles[::-1]
+            entry: dict = {"round": n, "first": order[0]}
+            for role in order:
                 running[role].check_alive()
                 figures = workload.run(running[role].url, running[role].pid)
                 entry[role] = figures

@@ -1,17 +1,24 @@
 """The noise model: how far the candidate may fall behind the base before the gate fails.
 
-Each metric is measured once per build per round, the builds alternating (ABAB...), so
-round i gives a pair (base_i, candidate_i) taken seconds apart on the same machine.
-Work in logarithms, where a slowdown of x% is the same distance at any scale:
+Each metric is measured once per build per round, so round i gives a pair
+(base_i, candidate_i) taken seconds apart on the same machine. Which build goes first
+alternates from round to round (AB BA AB ...): the build measured second in a round
+runs right after the other's load, and on a small machine that alone moved CPU per
+request by ~15% between two identical builds. Work in logarithms, where a slowdown of
+x% is the same distance at any scale:
 
-* shift: the median over rounds of ln(candidate_i / base_i). Pairing cancels slow drift
-  (another process starting, the CPU warming up); the median ignores one disturbed pair.
-* noise: the spread between rounds of the SAME build, pooled over both builds
-  (standard deviation of the logs, 2(n-1) degrees of freedom). It is what the machine
-  adds to a measurement when nothing about the code changed.
+* shift: the median over rounds of ln(candidate_i / base_i), taken separately over the
+  rounds where the base went first and those where the candidate did, and the two
+  averaged, which cancels the position effect. Pairing cancels slow drift (another
+  process starting, the CPU warming up); the median ignores one disturbed pair.
+* noise: the spread between rounds of the SAME build in the SAME position, pooled
+  (standard deviation of the logs). It is what the machine adds to a measurement when
+  nothing about the code changed.
 * standard error of the shift: a paired difference has variance 2 * noise^2, and the
   median of n of them about pi/2 times the variance of their mean, so
-  se = noise * sqrt(2 / n) * sqrt(pi / 2).
+  se = noise * sqrt(2 / n) * sqrt(pi / 2) for one position, and for the average of two
+  medians over n1 and n2 rounds, noise * sqrt(2 (1/n1 + 1/n2)) / 2 * sqrt(pi / 2),
+  the same for n1 = n2 = n / 2.
 * threshold: max(floor, sigmas * se). The floor is the smallest change worth blocking
   a merge for (and what keeps a lucky, too-quiet run from failing on 1%); sigmas * se
   widens it when the machine is noisy, so noise alone fails a run only with the
@@ -140,10 +147,18 @@ def pooled_log_sd(groups: list[list[float]]) -> float:
     return math.sqrt(squares / freedom)
 
 
-def judge(metric: Metric, base: list[float], candidate: list[float], policy: Policy) -> Judgement:
-    """Compares paired per-round figures of one metric; see the module's docstring."""
+def judge(metric: Metric, base: list[float], candidate: list[float], policy: Policy,
+          first: list[str] | None = None) -> Judgement:
+    """Compares paired per-round figures of one metric; see the module's docstring.
+
+    `first` names, per round, the build measured first ("base" or "candidate");
+    by default the base went first in every round.
+    """
     if len(base) != len(candidate):
         raise ValueError(f"{metric.key}: {len(base)} base rounds but {len(candidate)} candidate rounds")
+    first = first if first is not None else ["base"] * len(base)
+    if len(first) != len(base) or any(f not in ("base", "candidate") for f in first):
+        raise ValueError(f"{metric.key}: the order of each round must be 'base' or 'candidate' first")
     rounds = len(base)
     if rounds < 3:
         raise NotEnoughData(f"{metric.key}: {rounds} round(s); the gate needs at least 3")
@@ -151,10 +166,26 @@ def judge(metric: Metric, base: list[float], candidate: list[float], policy: Pol
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise ValueError(f"{metric.key}: {value!r} is not a positive measurement")
 
-    shift = statistics.median(math.log(c) - math.log(b) for b, c in zip(base, candidate, strict=True))
+    positions = [p for p in ("base", "candidate") if p in first]
+    shift = statistics.fmean(
+        statistics.median(
+            math.log(c) - math.log(b)
+            for b, c, f in zip(base, candidate, first, strict=True)
+            if f == position
+        )
+        for position in positions
+    )
     worse = shift if metric.higher_is_worse else -shift
-    noise_sd = pooled_log_sd([base, candidate])
-    standard_error = noise_sd * math.sqrt(2 / rounds) * math.sqrt(MEDIAN_VARIANCE_FACTOR)
+    groups = [
+        [v for v, f in zip(values, first, strict=True) if f == position]
+        for values in (base, candidate)
+        for position in positions
+    ]
+    noise_sd = pooled_log_sd(groups)
+    # The mean of one median per position, each over that position's paired differences.
+    counts = [first.count(position) for position in positions]
+    standard_error = (noise_sd * math.sqrt(2 * sum(1 / k for k in counts)) / len(counts)
+                      * math.sqrt(MEDIAN_VARIANCE_FACTOR))
     floor = math.log1p(policy.floor(metric))
     from_noise = policy.sigmas * standard_error
     threshold = max(floor, from_noise)
@@ -184,7 +215,8 @@ def judge_all(rounds: list[dict], policy: Policy, metrics=METRICS) -> list[Judge
     for metric in metrics:
         base = [r["base"][metric.scenario][metric.field] for r in rounds]
         candidate = [r["candidate"][metric.scenario][metric.field] for r in rounds]
-        judgements.append(judge(metric, base, candidate, policy))
+        first = [r.get("first", "base") for r in rounds]
+        judgements.append(judge(metric, base, candidate, policy, first))
     return judgements
 
 

@@ -38,7 +38,7 @@ class OptionsTest(unittest.TestCase):
     def test_defaults(self):
         args = parse()
         self.assertEqual((args.base, args.candidate), ("HEAD~1", "HEAD"))
-        self.assertEqual((args.rounds, args.max_rounds, args.duration, args.connections), (6, 12, 5, 64))
+        self.assertEqual((args.rounds, args.max_rounds, args.duration, args.connections), (6, 20, 5, 64))
         self.assertEqual((args.latency_floor, args.throughput_floor, args.cpu_floor), (0.10, 0.05, 0.05))
         self.assertTrue(str(args.scenario).endswith("notejam/bench/scenario"))
 

@@ -105,6 +105,64 @@ class DetectableTest(unittest.TestCase):
         self.assertGreater(found["all_notes"], 0.5)
 
 
+class PositionTest(unittest.TestCase):
+    """The build measured second in a round pays for following the other's load."""
+
+    @staticmethod
+    def rounds(rng, n, bias, slowdown=0.0, alternate=True):
+        base, candidate, first = [], [], []
+        for i in range(n):
+            who = "candidate" if alternate and i % 2 else "base"
+            b = 50.0 * math.exp(rng.gauss(0, 0.02))
+            c = 50.0 * (1 + slowdown) * math.exp(rng.gauss(0, 0.02))
+            if who == "base":
+                c *= 1 + bias
+            else:
+                b *= 1 + bias
+            base.append(b)
+            candidate.append(c)
+            first.append(who)
+        return base, candidate, first
+
+    def test_alternating_the_order_cancels_a_position_effect(self):
+        rng = random.Random(3)
+        base, candidate, first = self.rounds(rng, 12, bias=0.15)
+        j = stats.judge(CPU, base, candidate, POLICY, first)
+        self.assertEqual(j.verdict, "ok")
+        self.assertLess(abs(j.change), 0.03)
+        # Within one position the builds are steady: the noise leaves the position out.
+        self.assertLess(j.noise, 0.05)
+        # Had the base always gone first, the same machine would have raised a false alarm.
+        base, candidate, _ = self.rounds(rng, 12, bias=0.15, alternate=False)
+        self.assertEqual(stats.judge(CPU, base, candidate, POLICY).verdict, "regression")
+
+    def test_a_slowdown_is_still_caught_through_the_position_effect(self):
+        rng = random.Random(4)
+        base, candidate, first = self.rounds(rng, 12, bias=0.15, slowdown=0.25)
+        j = stats.judge(CPU, base, candidate, POLICY, first)
+        self.assertEqual(j.verdict, "regression")
+        self.assertAlmostEqual(j.change, 0.25, delta=0.04)
+
+    def test_judge_all_reads_the_order_of_each_round(self):
+        rng = random.Random(5)
+        base, candidate, first = self.rounds(rng, 8, bias=0.15)
+        rounds = [
+            {"round": i + 1, "first": f,
+             "base": {m.scenario: {} for m in stats.METRICS},
+             "candidate": {m.scenario: {} for m in stats.METRICS}}
+            for i, f in enumerate(first)
+        ]
+        for r, b, c in zip(rounds, base, candidate):
+            for m in stats.METRICS:
+                r["base"][m.scenario][m.field] = b
+                r["candidate"][m.scenario][m.field] = c
+        self.assertTrue(all(j.verdict == "ok" for j in stats.judge_all(rounds, POLICY)))
+
+    def test_a_bad_order_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "first"):
+            stats.judge(CPU, [1.0] * 4, [1.0] * 4, POLICY, ["base", "nobody", "base", "base"])
+
+
 class ReliabilityTest(unittest.TestCase):
     """The model on simulated measurements with known noise (fixed seed, so repeatable)."""
 
