@@ -215,7 +215,9 @@ async fn concurrent_starts_apply_migrations_once_on_postgres() {
         .fetch_one(db.pool())
         .await
         .unwrap();
-    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    let files = std::fs::read_dir(format!("{manifest_dir}/migrations/postgres"))
         .unwrap()
         .count() as i64;
     assert_eq!(applied, files, "each migration recorded once");

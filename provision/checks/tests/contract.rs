@@ -622,8 +622,16 @@ fn root_without_project_default_tag() {
 
 // ---------------------------------------------------------------- the real tree
 
+/// The package's directory as `cargo test` gives it at run time: the build cache is
+/// shared between checkouts, so the path compiled in may be another clone's.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 fn provision_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    manifest_dir()
         .parent()
         .expect("provision/checks has a parent")
         .to_path_buf()

@@ -6,8 +6,16 @@ use std::path::{Path, PathBuf};
 
 use provision_checks::packer::check_dir;
 
+/// The package's directory as `cargo test` gives it at run time: the build cache is
+/// shared between checkouts, so the path compiled in may be another clone's.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 fn amis_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../amis")
+    manifest_dir().join("../../amis")
 }
 
 fn copy_dir(from: &Path, to: &Path) {
