@@ -38,7 +38,7 @@ def markdown(record: dict, judgements: list[Judgement]) -> str:
         f"base `{base['commit'][:10]}` {_quote(base['subject'])} vs candidate "
         f"`{candidate['commit'][:10]}` {_quote(candidate['subject'])}",
         "",
-        f"{settings['rounds']} rounds alternating base/candidate, {settings['duration_s']} s per scenario, "
+        f"{settings['rounds']} rounds of both builds (AB, BA, ...), {settings['duration_s']} s per scenario, "
         f"{settings['connections']} connections, SQLite, loopback "
         f"(notejam/bench/scenario). A metric fails when the candidate is worse by more than "
         f"max(floor, {settings['sigmas']:g} standard errors of the noise); floors: p99 "
