@@ -102,9 +102,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-rounds", type=bounded_int(3, 30), default=20, metavar="N",
                    help="keep adding rounds, up to N, while a scenario cannot yet see a slowdown of "
                         "--sensitivity (default 20; at most --rounds: never)")
-    p.add_argument("--sensitivity", type=percentage, default=0.15, metavar="PCT",
+    p.add_argument("--sensitivity", type=percentage, default=0.20, metavar="PCT",
                    help="the slowdown each scenario must be able to detect: extra rounds are added until "
-                        "it can, and a run that cannot is inconclusive (default 15)")
+                        "it can, and a run that cannot is inconclusive (default 20: margin under the 25% "
+                        "slowdown the gate exists to stop)")
     p.add_argument("--warmup", type=bounded_int(0, 5), default=1, metavar="N",
                    help="unmeasured 1-second rounds first (default 1)")
     p.add_argument("--duration", type=bounded_int(1, 60), default=5, metavar="SECS",
