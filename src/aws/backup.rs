@@ -217,25 +217,23 @@ fn restore_metadata(
         "DeletionProtection".into(),
         like.deletion_protection.to_string(),
     );
-    if let Some(g) = &like.subnet_group {
-        m.insert("DBSubnetGroupName".into(), g.clone());
-    }
-    if !like.security_groups.is_empty() {
-        m.insert(
-            "VpcSecurityGroupIds".into(),
-            serde_json::to_string(&like.security_groups).unwrap_or_default(),
-        );
-    }
-    if let Some(g) = &like.parameter_group {
-        m.insert("DBParameterGroupName".into(), g.clone());
-    }
-    if !like.log_exports.is_empty() {
-        m.insert(
-            "EnableCloudwatchLogsExports".into(),
-            serde_json::to_string(&like.log_exports).unwrap_or_default(),
-        );
-    }
+    let optional = [
+        ("DBSubnetGroupName", like.subnet_group.clone()),
+        ("DBParameterGroupName", like.parameter_group.clone()),
+        ("VpcSecurityGroupIds", json_list(&like.security_groups)),
+        ("EnableCloudwatchLogsExports", json_list(&like.log_exports)),
+    ];
+    m.extend(
+        optional
+            .into_iter()
+            .filter_map(|(key, value)| Some((key.to_string(), value?))),
+    );
     m
+}
+
+/// A list as the JSON array the metadata expects, or nothing when it is empty.
+fn json_list(items: &[String]) -> Option<String> {
+    (!items.is_empty()).then(|| serde_json::to_string(items).unwrap_or_default())
 }
 
 #[cfg(test)]

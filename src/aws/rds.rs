@@ -168,6 +168,31 @@ pub(crate) async fn create_snapshot(
 /// and logging settings), the log exports (so the copy's PostgreSQL log keeps
 /// reaching `/aws/rds/instance/<id>/postgresql`), the backup retention and the
 /// deletion protection. The copy can then take its place.
+///
+/// The two restore requests are different SDK types with the same setters, hence
+/// a macro: one list of what is copied, for both.
+macro_rules! placed_like {
+    ($request:expr, $like:expr, $env:expr) => {
+        $request
+            .set_db_subnet_group_name($like.subnet_group.clone())
+            .set_vpc_security_group_ids(
+                Some($like.security_groups.clone()).filter(|v| !v.is_empty()),
+            )
+            .db_instance_class(&$like.database.class)
+            .multi_az($like.database.multi_az)
+            .set_db_parameter_group_name($like.parameter_group.clone())
+            .set_enable_cloudwatch_logs_exports(
+                Some($like.log_exports.clone()).filter(|v| !v.is_empty()),
+            )
+            .copy_tags_to_snapshot(true)
+            .set_backup_retention_period(
+                ($like.retention_days > 0).then_some($like.retention_days as i32),
+            )
+            .deletion_protection($like.deletion_protection)
+            .set_tags(Some(rds_tags($env)))
+    };
+}
+
 pub(crate) async fn restore_from_snapshot(
     client: &Client,
     env: &str,
@@ -175,24 +200,11 @@ pub(crate) async fn restore_from_snapshot(
     target_id: &str,
     like: &DbInfo,
 ) -> Result<()> {
-    client
+    let request = client
         .restore_db_instance_from_db_snapshot()
         .db_snapshot_identifier(snapshot_id)
-        .db_instance_identifier(target_id)
-        .set_db_subnet_group_name(like.subnet_group.clone())
-        .set_vpc_security_group_ids(Some(like.security_groups.clone()).filter(|v| !v.is_empty()))
-        .db_instance_class(&like.database.class)
-        .multi_az(like.database.multi_az)
-        .set_db_parameter_group_name(like.parameter_group.clone())
-        .set_enable_cloudwatch_logs_exports(
-            Some(like.log_exports.clone()).filter(|v| !v.is_empty()),
-        )
-        .copy_tags_to_snapshot(true)
-        .set_backup_retention_period(
-            (like.retention_days > 0).then_some(like.retention_days as i32),
-        )
-        .deletion_protection(like.deletion_protection)
-        .set_tags(Some(rds_tags(env)))
+        .db_instance_identifier(target_id);
+    placed_like!(request, like, env)
         .send()
         .await
         .aws("rds", "RestoreDBInstanceFromDBSnapshot")?;
@@ -206,25 +218,12 @@ pub(crate) async fn restore_to_time(
     target_id: &str,
     at: Timestamp,
 ) -> Result<()> {
-    client
+    let request = client
         .restore_db_instance_to_point_in_time()
         .source_db_instance_identifier(&like.database.id)
         .target_db_instance_identifier(target_id)
-        .restore_time(time::to_sdk(at))
-        .set_db_subnet_group_name(like.subnet_group.clone())
-        .set_vpc_security_group_ids(Some(like.security_groups.clone()).filter(|v| !v.is_empty()))
-        .db_instance_class(&like.database.class)
-        .multi_az(like.database.multi_az)
-        .set_db_parameter_group_name(like.parameter_group.clone())
-        .set_enable_cloudwatch_logs_exports(
-            Some(like.log_exports.clone()).filter(|v| !v.is_empty()),
-        )
-        .copy_tags_to_snapshot(true)
-        .set_backup_retention_period(
-            (like.retention_days > 0).then_some(like.retention_days as i32),
-        )
-        .deletion_protection(like.deletion_protection)
-        .set_tags(Some(rds_tags(env)))
+        .restore_time(time::to_sdk(at));
+    placed_like!(request, like, env)
         .send()
         .await
         .aws("rds", "RestoreDBInstanceToPointInTime")?;
