@@ -234,15 +234,7 @@ async fn backup_now_restore_it_and_point_the_app_at_the_copy() {
     );
 
     // The copy carries the contract's tags and the original's placement.
-    let rds =
-        aws_sdk_rds::Client::new(&seed::sdk_config(&MotoServer::shared().endpoint(), region).await);
-    let described = rds
-        .describe_db_instances()
-        .db_instance_identifier(target)
-        .send()
-        .await
-        .unwrap();
-    let db = &described.db_instances()[0];
+    let db = &described_db(region, target).await;
     let tags: HashSet<(&str, &str)> = db
         .tag_list()
         .iter()
@@ -322,6 +314,19 @@ async fn backup_now_restore_it_and_point_the_app_at_the_copy() {
     }
 }
 
+/// The database `id` as RDS (moto) describes it.
+async fn described_db(region: &str, id: &str) -> aws_sdk_rds::types::DbInstance {
+    let rds =
+        aws_sdk_rds::Client::new(&seed::sdk_config(&MotoServer::shared().endpoint(), region).await);
+    let described = rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .unwrap();
+    described.db_instances()[0].clone()
+}
+
 /// A restored copy keeps the environment's parameter group and PostgreSQL log export.
 fn assert_same_settings(db: &aws_sdk_rds::types::DbInstance) {
     assert_eq!(
@@ -349,15 +354,7 @@ async fn point_in_time_restores_stay_inside_the_window() {
     b.restore(&RestoreSource::PointInTime { time: latest }, target)
         .await
         .unwrap();
-    let rds =
-        aws_sdk_rds::Client::new(&seed::sdk_config(&MotoServer::shared().endpoint(), region).await);
-    let described = rds
-        .describe_db_instances()
-        .db_instance_identifier(target)
-        .send()
-        .await
-        .unwrap();
-    assert_same_settings(&described.db_instances()[0]);
+    assert_same_settings(&described_db(region, target).await);
     assert!(
         b.topology()
             .await
