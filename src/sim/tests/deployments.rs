@@ -15,6 +15,17 @@ async fn current(s: &SimBackend) -> String {
         .unwrap()
 }
 
+async fn assert_every_in_service_instance_runs(s: &SimBackend, revision: &str) {
+    for i in web(s)
+        .await
+        .instances
+        .iter()
+        .filter(|i| i.state == InstanceState::InService)
+    {
+        assert_eq!(i.revision.as_deref(), Some(revision), "{i:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_deployment_walks_each_instance_through_every_hook_one_at_a_time() {
     let s = sim(21, NIGHT);
@@ -88,14 +99,7 @@ async fn a_deployment_walks_each_instance_through_every_hook_one_at_a_time() {
         "{per_instance}s for one instance"
     );
     assert_eq!(current(&s).await, newest);
-    for i in web(&s)
-        .await
-        .instances
-        .iter()
-        .filter(|i| i.state == InstanceState::InService)
-    {
-        assert_eq!(i.revision.as_deref(), Some(newest.as_str()));
-    }
+    assert_every_in_service_instance_runs(&s, &newest).await;
 }
 
 #[tokio::test]
@@ -139,14 +143,7 @@ async fn a_bad_revision_ends_rolled_back() {
     assert_eq!(rb.revision, good);
     assert_eq!(rb.status, DeploymentStatus::Succeeded, "{rb:?}");
     assert_eq!(current(&s).await, good);
-    for i in web(&s)
-        .await
-        .instances
-        .iter()
-        .filter(|i| i.state == InstanceState::InService)
-    {
-        assert_eq!(i.revision.as_deref(), Some(good.as_str()), "{i:?}");
-    }
+    assert_every_in_service_instance_runs(&s, &good).await;
     // With the faulty build gone the errors stop and the alarm clears.
     s.advance(minutes(5));
     let topo = s.topology().await.unwrap();
@@ -283,12 +280,5 @@ async fn instances_launched_during_a_deployment_are_brought_up_to_date_after_it(
         !targets.is_empty() && targets.iter().all(|t| !before.contains(t)),
         "only the new instance: {targets:?} (before: {before:?})"
     );
-    for i in web(&s)
-        .await
-        .instances
-        .iter()
-        .filter(|i| i.state == InstanceState::InService)
-    {
-        assert_eq!(i.revision.as_deref(), Some(newest.as_str()), "{i:?}");
-    }
+    assert_every_in_service_instance_runs(&s, &newest).await;
 }
