@@ -988,20 +988,22 @@ impl App {
     }
 }
 
+/// A demo-environment app with the default keymap, for unit tests.
+#[cfg(test)]
+pub(crate) fn app(read_only: bool) -> App {
+    App::new(
+        "demo",
+        BackendKind::Sim,
+        read_only,
+        false,
+        Keymap::load(Some("default"), None).unwrap(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-    fn app(read_only: bool) -> App {
-        App::new(
-            "demo",
-            BackendKind::Sim,
-            read_only,
-            false,
-            Keymap::load(Some("default"), None).unwrap(),
-        )
-    }
 
     fn press(a: &mut App, c: char) -> Vec<Effect> {
         a.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))

@@ -413,18 +413,8 @@ mod tests {
 #[cfg(test)]
 mod palette_tests {
     use super::*;
-    use crate::domain::{BackendKind, Tier};
-    use crate::ui::keymap::Keymap;
-
-    fn app(read_only: bool) -> App {
-        App::new(
-            "demo",
-            BackendKind::Sim,
-            read_only,
-            false,
-            Keymap::load(Some("default"), None).unwrap(),
-        )
-    }
+    use crate::domain::Tier;
+    use crate::ui::app::app;
 
     #[test]
     fn subcommands_become_the_same_operations() {
