@@ -12,11 +12,11 @@ use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use njtui::backend::Backend;
-use njtui::domain::{BackendKind, LogEvent, LogQuery, LogSource, Severity, TimeRange};
+use njtui::domain::{BackendKind, LogEvent, LogSource, Severity};
 use njtui::sim::{SimBackend, SimOptions};
 use njtui::ui::app::{App, Update, View};
 use njtui::ui::keymap::Keymap;
-use njtui::ui::views;
+use njtui::ui::{fetch, views};
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 50;
@@ -52,35 +52,8 @@ fn ms(d: Duration) -> String {
 async fn loaded_app(sim: &SimBackend) -> App {
     let keymap = Keymap::load(Some("default"), None).unwrap();
     let mut app = App::new("demo", BackendKind::Sim, false, false, keymap);
-    let now = sim.now();
-    app.apply(Update::Now(now));
-    app.apply(Update::Identity(sim.identity().await));
-    app.apply(Update::Topology(sim.topology().await));
-    app.apply(Update::Deployments(sim.deployments(50).await));
-    app.apply(Update::Backups(sim.backups().await));
-    app.apply(Update::Metrics(
-        TimeRange::LastHour,
-        sim.metrics(TimeRange::LastHour).await,
-    ));
-    let logs = sim
-        .logs(&LogQuery {
-            since: Some(now - chrono::Duration::hours(1)),
-            limit: Some(5000),
-            ..LogQuery::default()
-        })
-        .await
-        .unwrap();
-    app.apply(Update::Logs(logs));
-    if let Some(id) = app
-        .deployments
-        .as_ref()
-        .and_then(|d| d.first())
-        .map(|d| d.id.clone())
-    {
-        app.apply(Update::Targets(
-            id.clone(),
-            sim.deployment_targets(&id).await,
-        ));
+    for update in fetch::first_round(sim, chrono::Duration::hours(1), 5000).await {
+        app.apply(update);
     }
     app
 }

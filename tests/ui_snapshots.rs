@@ -8,13 +8,13 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use njtui::backend::Backend;
-use njtui::domain::{BackendKind, LogQuery, TimeRange};
+use njtui::domain::{BackendKind, TimeRange};
 use njtui::ops::{Confirm, Operation, Prepared, Step};
 use njtui::sim::{SimBackend, SimOptions};
 use njtui::ui::app::{App, Update, View};
 use njtui::ui::keymap::{Action, Keymap};
 use njtui::ui::overlays::{ActionLog, Overlay};
-use njtui::ui::views;
+use njtui::ui::{fetch, views};
 
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 48;
@@ -38,33 +38,10 @@ fn world() -> SimBackend {
 async fn loaded(sim: &SimBackend, read_only: bool, production: bool) -> App {
     let keymap = Keymap::load(Some("default"), None).unwrap();
     let mut app = App::new("demo", BackendKind::Sim, read_only, production, keymap);
-    let now = sim.now();
-    app.apply(Update::Now(now));
-    app.apply(Update::Identity(sim.identity().await));
-    app.apply(Update::Topology(sim.topology().await));
-    app.apply(Update::Deployments(sim.deployments(50).await));
-    app.apply(Update::Backups(sim.backups().await));
-    app.apply(Update::Metrics(
-        TimeRange::LastHour,
-        sim.metrics(TimeRange::LastHour).await,
-    ));
-    let logs = sim
-        .logs(&LogQuery {
-            since: Some(now - chrono::Duration::minutes(15)),
-            limit: Some(500),
-            ..LogQuery::default()
-        })
-        .await;
-    app.apply(Update::Logs(logs.unwrap()));
-    app.apply(Update::LogMode(njtui::domain::FollowMode::Simulated));
-    if let Some(d) = app
-        .deployments
-        .as_ref()
-        .and_then(|d| d.first())
-        .map(|d| d.id.clone())
-    {
-        app.apply(Update::Targets(d.clone(), sim.deployment_targets(&d).await));
+    for update in fetch::first_round(sim, chrono::Duration::minutes(15), 500).await {
+        app.apply(update);
     }
+    app.apply(Update::LogMode(njtui::domain::FollowMode::Simulated));
     app.status.last_refresh = Some(std::time::Instant::now());
     app
 }

@@ -306,3 +306,48 @@ async fn follow_logs(
         }
     }
 }
+
+/// Every poller's result once, as they arrive after start-up: what the console
+/// holds after its first refresh, with the last `log_window` of logs (at most
+/// `log_limit` events). For snapshot tests and benchmarks, which need a loaded
+/// screen without the pollers' timing.
+pub async fn first_round(
+    backend: &dyn Backend,
+    log_window: chrono::Duration,
+    log_limit: usize,
+) -> Vec<Update> {
+    let now = backend.now();
+    let deployments = backend.deployments(50).await;
+    let newest = deployments
+        .as_ref()
+        .ok()
+        .and_then(|d| d.first())
+        .map(|d| d.id.clone());
+    let mut updates = vec![
+        Update::Now(now),
+        Update::Identity(backend.identity().await),
+        Update::Topology(backend.topology().await),
+        Update::Deployments(deployments),
+        Update::Backups(backend.backups().await),
+        Update::Metrics(
+            TimeRange::LastHour,
+            backend.metrics(TimeRange::LastHour).await,
+        ),
+    ];
+    let logs = backend
+        .logs(&LogQuery {
+            since: Some(now - log_window),
+            limit: Some(log_limit),
+            ..LogQuery::default()
+        })
+        .await;
+    updates.push(match logs {
+        Ok(events) => Update::Logs(events),
+        Err(e) => Update::LogsError(e),
+    });
+    if let Some(id) = newest {
+        let targets = backend.deployment_targets(&id).await;
+        updates.push(Update::Targets(id, targets));
+    }
+    updates
+}
