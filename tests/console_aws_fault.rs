@@ -5,7 +5,7 @@
 mod support;
 mod tmux;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::moto::MotoServer;
 use support::seed::{self, EnvSpec};
@@ -18,28 +18,6 @@ fn seed_prod(endpoint: &str) {
         let cfg = seed::sdk_config(endpoint, REGION).await;
         seed::seed_env(&cfg, &EnvSpec::small("prod", 10)).await;
     });
-}
-
-/// Waits up to `secs` for `pred`, pressing Ctrl-R (refresh now) every few seconds
-/// so the test does not depend on the pollers' pace.
-fn wait_refreshing(t: &Term, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut last_refresh = Instant::now();
-    loop {
-        let s = t.screen();
-        if pred(&s) {
-            return s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; screen:\n{s}"
-        );
-        if last_refresh.elapsed() > Duration::from_secs(3) {
-            t.keys(&["C-r"]);
-            last_refresh = Instant::now();
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn status_line(screen: &str) -> &str {
@@ -63,7 +41,7 @@ fn the_console_shows_an_outage_and_recovers_without_restarting() {
     t.start_console(&format!(
         "--env prod --region {REGION} --endpoint-url {endpoint}"
     ));
-    let s = wait_refreshing(&t, "the prod topology", 60, |s| {
+    let s = t.wait_refreshing("the prod topology", 60, |s| {
         s.contains("notejam-prod-web") && s.contains("refreshed")
     });
     assert!(
@@ -73,7 +51,7 @@ fn the_console_shows_an_outage_and_recovers_without_restarting() {
     let pid = t.console_pid();
 
     moto.stop();
-    let s = wait_refreshing(&t, "OFFLINE", 90, |s| status_line(s).contains("OFFLINE"));
+    let s = t.wait_refreshing("OFFLINE", 90, |s| status_line(s).contains("OFFLINE"));
     assert!(
         status_line(&s).contains("cannot reach"),
         "the status bar says why:\n{}",
@@ -95,7 +73,7 @@ fn the_console_shows_an_outage_and_recovers_without_restarting() {
 
     moto.restart();
     seed_prod(&endpoint);
-    let s = wait_refreshing(&t, "recovery", 90, |s| {
+    let s = t.wait_refreshing("recovery", 90, |s| {
         let status = status_line(s);
         !status.contains("OFFLINE") && status.contains("refreshed")
     });

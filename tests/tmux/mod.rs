@@ -108,7 +108,29 @@ impl Term {
     }
 
     pub fn wait_until(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        self.wait(what, Duration::from_secs(20), None, pred)
+    }
+
+    /// Waits up to `secs` for `pred`, pressing Ctrl-R (refresh now) every few
+    /// seconds so the test does not depend on the pollers' pace.
+    pub fn wait_refreshing(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+        self.wait(
+            what,
+            Duration::from_secs(secs),
+            Some(Duration::from_secs(3)),
+            pred,
+        )
+    }
+
+    fn wait(
+        &self,
+        what: &str,
+        timeout: Duration,
+        refresh_every: Option<Duration>,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + timeout;
+        let mut last_refresh = Instant::now();
         loop {
             let s = self.screen();
             if pred(&s) {
@@ -118,6 +140,10 @@ impl Term {
                 Instant::now() < deadline,
                 "timed out waiting for {what:?}; screen:\n{s}"
             );
+            if refresh_every.is_some_and(|every| last_refresh.elapsed() > every) {
+                self.keys(&["C-r"]);
+                last_refresh = Instant::now();
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
