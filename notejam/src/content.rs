@@ -10,17 +10,26 @@
 //! - SQLite is single-process, so the node's own writes are all the writes there are.
 //!
 //! A fill that raced with an invalidation is discarded (see [`ContentCache::fill`]).
+//!
+//! The list pages rendered from an entry are kept with it (see [`UserContent::page`]),
+//! so they go wherever the entry goes.
 
 use std::cmp::Ordering as CmpOrdering;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use axum::body::Bytes;
 
 use crate::db::notes::NoteSummary;
 use crate::db::pads::Pad;
 
 pub const CHANNEL: &str = "notejam_content";
 const STRIPES: usize = 1024;
+/// Rendered list pages kept per user: a user's next request is most often the page
+/// they are on (a reload, back from a note) or the one they came from; more would
+/// multiply the cache's memory by the pages of every user.
+const PAGES_KEPT: usize = 2;
 
 /// The `?order=` choices of the note lists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -101,6 +110,21 @@ pub struct UserContent {
     name_keys: Vec<String>,
     /// Indexes of `notes` newest first: the default order, sorted once per fill.
     newest_first: Vec<usize>,
+    /// List pages rendered from this content, most recent first.
+    pages: Mutex<Vec<(PageKey, Bytes)>>,
+}
+
+/// Everything a list page shows besides this content: a page rendered for an equal key
+/// is the same page, byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageKey {
+    pub order: Order,
+    /// `None` for the all-notes page.
+    pub pad_id: Option<i64>,
+    /// The start of the day its dates were written relative to ("Today at ...").
+    pub day_start_ms: i64,
+    /// The account bar's address, from the session.
+    pub email: String,
 }
 
 impl UserContent {
@@ -123,7 +147,25 @@ impl UserContent {
             notes,
             name_keys,
             newest_first,
+            pages: Mutex::default(),
         }
+    }
+
+    /// A list page rendered earlier from this content for an equal key.
+    pub fn page(&self, key: &PageKey) -> Option<Bytes> {
+        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        pages
+            .iter()
+            .find(|(kept, _)| kept == key)
+            .map(|(_, html)| html.clone())
+    }
+
+    /// Keeps a rendered list page, dropping the least recently kept beyond [`PAGES_KEPT`].
+    pub fn keep_page(&self, key: PageKey, html: Bytes) {
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        pages.retain(|(kept, _)| *kept != key);
+        pages.insert(0, (key, html));
+        pages.truncate(PAGES_KEPT);
     }
 
     pub fn pad(&self, pad_id: i64) -> Option<&Pad> {
@@ -320,6 +362,8 @@ pub async fn follow_changes(database_url: String, cache: Arc<ContentCache>) {
 mod tests {
     use super::*;
 
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+
     fn note(id: i64, name: &str, pad_id: Option<i64>, updated_at: i64) -> NoteSummary {
         NoteSummary {
             id,
@@ -418,6 +462,41 @@ mod tests {
         assert_eq!(names, ["art", "Home", "work"]);
         assert_eq!(content.pad(2).unwrap().name, "Home");
         assert!(content.pad(9).is_none());
+    }
+
+    #[test]
+    fn pages_are_kept_per_key_and_only_the_latest_few() {
+        let content = UserContent::new(Some(0), vec![], vec![note(1, "n", None, 0)]);
+        let key = |order, pad_id, day_start_ms, email: &str| PageKey {
+            order,
+            pad_id,
+            day_start_ms,
+            email: email.to_owned(),
+        };
+        let all = key(Order::UpdatedDesc, None, 0, "a@example.com");
+        assert_eq!(content.page(&all), None);
+        content.keep_page(all.clone(), Bytes::from_static(b"all"));
+        assert_eq!(content.page(&all).as_deref(), Some(&b"all"[..]));
+        // Any difference in what the page shows is another page.
+        for other in [
+            key(Order::NameAsc, None, 0, "a@example.com"),
+            key(Order::UpdatedDesc, Some(1), 0, "a@example.com"),
+            key(Order::UpdatedDesc, None, DAY_MS, "a@example.com"),
+            key(Order::UpdatedDesc, None, 0, "b@example.com"),
+        ] {
+            assert_eq!(content.page(&other), None, "{other:?}");
+        }
+        // Keeping again replaces; beyond PAGES_KEPT the oldest goes.
+        content.keep_page(all.clone(), Bytes::from_static(b"all, again"));
+        assert_eq!(content.page(&all).as_deref(), Some(&b"all, again"[..]));
+        let pads: Vec<PageKey> = (1..=PAGES_KEPT as i64)
+            .map(|pad| key(Order::UpdatedDesc, Some(pad), 0, "a@example.com"))
+            .collect();
+        for pad in &pads {
+            content.keep_page(pad.clone(), Bytes::from_static(b"pad"));
+        }
+        assert_eq!(content.page(&all), None);
+        assert!(pads.iter().all(|pad| content.page(pad).is_some()));
     }
 
     #[test]

@@ -9,8 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::errors::AppError;
 use super::forms::{self, Errors, NoteForm};
 use super::views::{
-    DayClock, Layout, NoteDeletePage, NoteFormPage, NotePage, NotesListPage, PadChoice, human_time,
-    render,
+    Layout, NoteDeletePage, NoteFormPage, NotePage, PadChoice, human_time, notes_list, render,
 };
 use super::{AppState, parse_id, query_param};
 use crate::content::{Order, UserContent};
@@ -26,15 +25,7 @@ pub async fn index(
 ) -> Result<Response, AppError> {
     let order = Order::parse(query_param(query.as_deref(), "order").as_deref());
     let content = app.content(user.id).await?;
-    let notes = content.notes(order, None);
-    Ok(render(&NotesListPage {
-        layout: Layout::user(&user, format!("All notes ({})", notes.len()), &content),
-        notes,
-        clock: DayClock::now(),
-        pad: None,
-        order,
-        base: "/".to_owned(),
-    }))
+    Ok(notes_list(&user, &content, None, order))
 }
 
 async fn content_of(app: &AppState, user: &CurrentUser) -> Result<Arc<UserContent>, AppError> {

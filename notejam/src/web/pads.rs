@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::errors::AppError;
 use super::forms::{Errors, PadForm};
-use super::views::{DayClock, Layout, NotesListPage, PadDeletePage, PadFormPage, render};
+use super::views::{Layout, PadDeletePage, PadFormPage, notes_list, render};
 use super::{AppState, parse_id, query_param};
 use crate::content::{Order, UserContent};
 use crate::db::pads::Pad;
@@ -73,16 +73,7 @@ pub async fn view(
 ) -> Result<Response, AppError> {
     let (pad, content) = owned_pad(&app, &user, &id).await?;
     let order = Order::parse(query_param(query.as_deref(), "order").as_deref());
-    let notes = content.notes(order, Some(pad.id));
-    Ok(render(&NotesListPage {
-        layout: Layout::user(&user, format!("{} ({})", pad.name, notes.len()), &content)
-            .with_current_pad(pad.id),
-        notes,
-        clock: DayClock::now(),
-        base: format!("/pads/{}/", pad.id),
-        pad: Some(pad),
-        order,
-    }))
+    Ok(notes_list(&user, &content, Some(pad), order))
 }
 
 pub async fn edit_form(

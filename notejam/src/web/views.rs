@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::content::{ListedNote, Order, UserContent};
+use crate::content::{ListedNote, Order, PageKey, UserContent};
 use crate::db::notes::Note;
 use crate::db::pads::Pad;
 use crate::session::{CurrentUser, Flash};
@@ -75,11 +76,13 @@ pub fn render(template: &impl Template) -> Response {
 pub fn render_with_status(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "template failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response()
-        }
+        Err(error) => template_failed(error),
     }
+}
+
+fn template_failed(error: askama::Error) -> Response {
+    tracing::error!(%error, "template failed to render");
+    (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response()
 }
 
 #[derive(Template)]
@@ -126,6 +129,60 @@ pub struct NotesListPage<'a> {
     pub order: Order,
     /// This page's path, for the sort links.
     pub base: String,
+}
+
+/// The all-notes page (`pad` is `None`) or a pad's page, in `order`.
+///
+/// A page with no flash message to show depends only on the user's content, the order,
+/// the day and the session's address, so it is sent as rendered before when those
+/// match; a flash message is shown once and never kept.
+pub fn notes_list(
+    user: &CurrentUser,
+    content: &Arc<UserContent>,
+    pad: Option<Pad>,
+    order: Order,
+) -> Response {
+    let clock = DayClock::now();
+    let flash = user.session.take_flash();
+    let key = flash.is_none().then(|| PageKey {
+        order,
+        pad_id: pad.as_ref().map(|pad| pad.id),
+        day_start_ms: clock.today_start_ms,
+        email: user.email.clone(),
+    });
+    if let Some(html) = key.as_ref().and_then(|key| content.page(key)) {
+        return Html(html).into_response();
+    }
+    let notes = content.notes(order, pad.as_ref().map(|pad| pad.id));
+    let (title, base) = match &pad {
+        Some(pad) => (
+            format!("{} ({})", pad.name, notes.len()),
+            format!("/pads/{}/", pad.id),
+        ),
+        None => (format!("All notes ({})", notes.len()), "/".to_owned()),
+    };
+    let mut layout = Layout::user(user, title, content);
+    layout.flash = flash;
+    if let Some(pad) = &pad {
+        layout = layout.with_current_pad(pad.id);
+    }
+    let page = NotesListPage {
+        layout,
+        notes,
+        clock,
+        pad,
+        order,
+        base,
+    };
+    match (page.render(), key) {
+        (Ok(html), Some(key)) => {
+            let html = Bytes::from(html);
+            content.keep_page(key, html.clone());
+            Html(html).into_response()
+        }
+        (Ok(html), None) => Html(html).into_response(),
+        (Err(error), _) => template_failed(error),
+    }
 }
 
 impl NotesListPage<'_> {

@@ -225,9 +225,71 @@ async fn lists_sort_by_name_and_update_both_ways(app: TestApp) {
         .assert_has("class=\"sort active\" href=\"/?order=-name\"");
 }
 
+/// List pages are sent as rendered before (content::UserContent::page) until something
+/// they show changes: a note, a pad's name, a flash message, the order.
+async fn list_pages_follow_every_change(app: TestApp) {
+    let mut client = app.signed_in("lea@example.com").await;
+    let pad = client.create_pad("Kept").await;
+    let note = client.create_note(&app, "first", "t", Some(pad)).await;
+    let pad_page = format!("/pads/{pad}/");
+    // The redirect's page shows the flash once; the next ones are the same page without it.
+    client
+        .get(&pad_page)
+        .await
+        .assert_has("Note is successfully created");
+    for url in ["/", pad_page.as_str()] {
+        let once = client.get(url).await;
+        let twice = client.get(url).await;
+        once.assert_lacks("successfully");
+        once.assert_has(">first</a>");
+        assert_eq!(once.body, twice.body, "{url}");
+    }
+
+    client
+        .post(
+            &format!("/notes/{note}/edit/"),
+            &[("name", "second"), ("text", "t"), ("pad", &pad.to_string())],
+        )
+        .await
+        .assert_redirect(&format!("/notes/{note}/"));
+    for url in ["/", pad_page.as_str()] {
+        let page = client.get(url).await;
+        page.assert_has(">second</a>");
+        page.assert_lacks(">first</a>");
+    }
+
+    client
+        .post(&format!("/pads/{pad}/edit/"), &[("name", "Renamed")])
+        .await
+        .assert_redirect(&pad_page);
+    let page = client.get(&pad_page).await;
+    page.assert_has("Pad is successfully updated");
+    page.assert_has("Renamed (1)");
+    let page = client.get(&pad_page).await;
+    page.assert_lacks("successfully");
+    page.assert_has("Renamed (1)");
+    client.get("/").await.assert_has(">Renamed</a>");
+    client
+        .get("/?order=name")
+        .await
+        .assert_has("class=\"sort active\" href=\"/?order=name\"");
+    client
+        .get("/")
+        .await
+        .assert_has("class=\"sort active\" href=\"/?order=-updated_at\"");
+
+    // Another account's pages are its own.
+    let mut other = app.signed_in("max@example.com").await;
+    let page = other.get("/").await;
+    page.assert_has("All notes (0)");
+    page.assert_has("max@example.com");
+    page.assert_lacks("lea@example.com");
+}
+
 on_both_backends!(
     note_form_validation_keeps_the_input,
     create_view_edit_delete_a_note,
     another_users_note_is_not_found_and_unchanged,
     lists_sort_by_name_and_update_both_ways,
+    list_pages_follow_every_change,
 );
