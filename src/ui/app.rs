@@ -1024,6 +1024,38 @@ mod tests {
     }
 
     #[test]
+    fn pickers_move_with_arrows_pages_and_fzf_keys_while_letters_filter() {
+        let mut a = app(false);
+        let items = (0..15)
+            .map(|i| PickItem::new(&format!("rev-{i:02}"), &format!("r{i}")))
+            .collect();
+        a.overlay = Some(Overlay::picker("Deploy", PickPurpose::Deploy, items));
+        let key = |a: &mut App, code, modifiers| a.on_key(KeyEvent::new(code, modifiers));
+        let selected = |a: &App| match &a.overlay {
+            Some(Overlay::Picker(p)) => (p.selected, p.filter.text().to_string()),
+            _ => panic!("the picker closed"),
+        };
+        let ctrl = KeyModifiers::CONTROL;
+        key(&mut a, KeyCode::Char('n'), ctrl);
+        key(&mut a, KeyCode::Char('j'), ctrl);
+        key(&mut a, KeyCode::Down, KeyModifiers::NONE);
+        assert_eq!(selected(&a), (3, String::new()));
+        key(&mut a, KeyCode::Char('p'), ctrl);
+        key(&mut a, KeyCode::Char('k'), ctrl);
+        assert_eq!(selected(&a), (1, String::new()));
+        key(&mut a, KeyCode::PageDown, KeyModifiers::NONE);
+        key(&mut a, KeyCode::PageDown, KeyModifiers::NONE);
+        assert_eq!(selected(&a), (14, String::new()), "stops at the last item");
+        key(&mut a, KeyCode::PageUp, KeyModifiers::NONE);
+        assert_eq!(selected(&a), (4, String::new()));
+        // Plain letters, j and k included, type into the filter and reset the choice.
+        for c in ['1', 'j'] {
+            press(&mut a, c);
+        }
+        assert_eq!(selected(&a), (0, "1j".to_string()));
+    }
+
+    #[test]
     fn number_keys_and_tab_switch_views() {
         let mut a = app(false);
         for (c, v) in [

@@ -290,11 +290,18 @@ pub fn handle_key(app: &mut App, overlay: Overlay, key: KeyEvent) -> Vec<Effect>
             vec![]
         }
         Overlay::Picker(mut p) => {
-            let len = p.visible().len();
+            let last = p.visible().len().saturating_sub(1);
+            // Letters are the filter's, as in fzf: moving is the arrows, the pages and
+            // fzf's Ctrl-n/Ctrl-p and Ctrl-j/Ctrl-k.
+            let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
             match key.code {
                 KeyCode::Esc => return vec![],
                 KeyCode::Up => p.selected = p.selected.saturating_sub(1),
-                KeyCode::Down => p.selected = (p.selected + 1).min(len.saturating_sub(1)),
+                KeyCode::Char('p' | 'k') if ctrl => p.selected = p.selected.saturating_sub(1),
+                KeyCode::Down => p.selected = (p.selected + 1).min(last),
+                KeyCode::Char('n' | 'j') if ctrl => p.selected = (p.selected + 1).min(last),
+                KeyCode::PageUp => p.selected = p.selected.saturating_sub(10),
+                KeyCode::PageDown => p.selected = (p.selected + 10).min(last),
                 KeyCode::Enter => {
                     let Some(item) = p.visible().get(p.selected).map(|i| i.value.clone()) else {
                         app.overlay = Some(Overlay::Picker(p));
