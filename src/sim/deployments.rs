@@ -260,7 +260,7 @@ impl Delivery {
             .web
             .instances
             .iter()
-            .filter(|i| i.in_service(t) && i.live(t) && i.alive(t))
+            .filter(|i| i.deployable(t))
             .filter(|i| new.only.is_none_or(|only| only.contains(&i.id)))
             .collect();
         if new.creator == DeploymentCreator::Rollback {
@@ -476,7 +476,7 @@ impl Delivery {
             .web
             .instances
             .iter()
-            .filter(|i| i.in_service(at) && i.live(at) && i.alive(at))
+            .filter(|i| i.deployable(at))
             .filter(|i| i.revision.as_deref() != Some(revision))
             .map(|i| i.id.clone())
             .collect();

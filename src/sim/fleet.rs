@@ -124,6 +124,11 @@ impl Inst {
         self.state(t) == InstanceState::InService
     }
 
+    /// What a deployment targets: in service, not being terminated, not failed.
+    pub fn deployable(&self, t: Ms) -> bool {
+        self.in_service(t) && self.live(t) && self.alive(t)
+    }
+
     /// The group's view: unknown until the app's checks pass (inside the health
     /// check grace period), unhealthy once its health check saw a failure.
     pub fn health(&self, t: Ms) -> Health {
