@@ -31,12 +31,22 @@ impl Layout {
         title: impl Into<String>,
         content: &Arc<UserContent>,
     ) -> Layout {
+        Layout::user_showing(user, title, content, user.session.take_flash())
+    }
+
+    /// The same, with the flash message the caller already took from the session.
+    pub fn user_showing(
+        user: &CurrentUser,
+        title: impl Into<String>,
+        content: &Arc<UserContent>,
+        flash: Option<Flash>,
+    ) -> Layout {
         Layout {
             title: title.into(),
             user_email: Some(user.email.clone()),
             sidebar: Some(content.clone()),
             current_pad: None,
-            flash: user.session.take_flash(),
+            flash,
             csrf: user.session.csrf_token(),
         }
     }
@@ -161,8 +171,7 @@ pub fn notes_list(
         ),
         None => (format!("All notes ({})", notes.len()), "/".to_owned()),
     };
-    let mut layout = Layout::user(user, title, content);
-    layout.flash = flash;
+    let mut layout = Layout::user_showing(user, title, content, flash);
     if let Some(pad) = &pad {
         layout = layout.with_current_pad(pad.id);
     }
