@@ -26,8 +26,6 @@ const AMZN_TRACE_HEADER: &str = "x-amzn-trace-id";
 /// access-log line) and still at once when traffic is light. Keep the guard until
 /// exit: dropping it flushes what is queued.
 pub fn init_logging() -> WorkerGuard {
-    let filter =
-        EnvFilter::try_from_env("NOTEJAM_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("notejam-log")
@@ -35,6 +33,18 @@ pub fn init_logging() -> WorkerGuard {
             64 * 1024,
             std::io::stdout(),
         ));
+    init_logging_to(writer);
+    guard
+}
+
+/// The server's log format and filter, writing to `writer`: the instruction-count
+/// probes format every line as the server does, into a sink on the same thread.
+pub fn init_logging_to<W>(writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let filter =
+        EnvFilter::try_from_env("NOTEJAM_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -44,7 +54,6 @@ pub fn init_logging() -> WorkerGuard {
         .with_env_filter(filter)
         .with_writer(writer)
         .init();
-    guard
 }
 
 /// A caller's id is kept only if it is short and plain, so it cannot forge log fields.
