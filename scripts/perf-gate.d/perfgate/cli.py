@@ -1,32 +1,41 @@
-"""perf-gate: fails when a commit makes notejam slower than its base, beyond the noise.
+"""perf-gate: stops a commit that makes notejam or njtui slower, and keeps main's history.
 
-Builds notejam (release) at the base and the candidate commit, starts both on loopback,
-runs notejam/bench/scenario against each in alternation for several rounds, and judges
-p99 latency and throughput of both scenarios with the noise model of stats.py.
+    perf-gate counts   BLOCKS. Instruction counts (valgrind/callgrind) of every probe
+                       scenario at the base and the candidate: notejam's hot paths
+                       in-process, njtui's frames and log ingest. Fails when a figure
+                       needs more than --threshold (1.5%) more instructions per step
+                       than the base, or more than --budget (3%) over its lowest on main
+                       since its last accepted change (a slow drift). Deterministic
+                       counts are why it can block on a few percent: the same build
+                       gives the same figure to within about 0.2% on a loaded machine.
+    perf-gate wall     ADVISORY. notejam's servers under wrk, base and candidate
+                       alternating, each restarted every round: p99, throughput, CPU
+                       per request. Reports; never fails a build (5-20% noise on these
+                       machines) unless --strict.
+    perf-gate history  main's record, one line per commit on the `perf-history` branch:
+                       show, csv, detect (where each figure changed), append.
 
-Exit status: 0 pass, 1 regression, 2 bad usage, 3 could not measure (build, server or
-load failure), 4 inconclusive (no regression seen, but the machine was too noisy to see
-one of --sensitivity), 130 interrupted.
+Exit status: 0 pass (or accepted), 1 regression, 2 bad usage, 3 could not measure,
+4 inconclusive (wall --strict only), 130 interrupted. See docs/pipeline.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
 import os
-import platform
 import shutil
 import signal
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from . import builds, load, report, servers, stats
+from . import builds, changepoint, count_gate, counts, history, load, report, servers, stats, wall
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE, EXIT_UNMEASURED, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-EXIT_BY_VERDICT = {"pass": EXIT_PASS, "fail": EXIT_REGRESSION, "inconclusive": EXIT_INCONCLUSIVE}
-# A candidate may fail this many more requests (as a fraction of all) than the base.
-ERROR_RATE_ALLOWANCE = 0.001
+WALL_EXIT = {"pass": EXIT_PASS, "fail": EXIT_REGRESSION, "inconclusive": EXIT_INCONCLUSIVE}
 
 HERE = Path(__file__).resolve().parent
 REPO_OF_SCRIPT = HERE.parent.parent.parent
@@ -70,89 +79,143 @@ def positive_float(text: str) -> float:
 
 
 RESERVED_ENV = {"DATABASE_URL", "NOTEJAM_ADDR", "NOTEJAM_ENV", "NOTEJAM_SECRET_KEY"}
+RESERVED_PROBE_ENV = {"PATH", "HOME", "LANG", "TMPDIR", "LD_PRELOAD"}
 
 
-def env_assignment(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name or not all(c.isalnum() or c == "_" for c in name) or name[0].isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
-    if name in RESERVED_ENV:
-        raise argparse.ArgumentTypeError(f"{name} is set by the gate itself")
-    return name, value
+def assignment(reserved: set[str]):
+    def parse(text: str) -> tuple[str, str]:
+        name, sep, value = text.partition("=")
+        if not sep or not name or not all(c.isalnum() or c == "_" for c in name) or name[0].isdigit():
+            raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+        if name in reserved:
+            raise argparse.ArgumentTypeError(f"{name} is set by the gate itself")
+        return name, value
+
+    return parse
+
+
+env_assignment = assignment(RESERVED_ENV)
 
 
 def default_cache() -> Path:
     return Path(os.environ.get("PERF_GATE_CACHE") or Path.home() / ".cache" / "notejam-perf-gate")
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="perf-gate",
-        description="Compare notejam's performance at two commits on this machine and fail on a "
-        "regression beyond the measured noise.",
-        epilog="Exit status: 0 pass, 1 regression, 2 bad usage, 3 could not measure, 4 inconclusive "
-        "(too noisy to see a slowdown of --sensitivity), 130 interrupted. See docs/pipeline.md.",
-    )
+def common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", default="HEAD~1", metavar="REV", help="commit to compare against (default HEAD~1)")
     p.add_argument("--candidate", default="HEAD", metavar="REV", help="commit under test (default HEAD)")
     p.add_argument("--repo", type=Path, default=REPO_OF_SCRIPT, metavar="DIR",
                    help="git repository holding both commits (default: this script's)")
-    p.add_argument("--rounds", type=bounded_int(3, 30), default=6, metavar="N",
-                   help="measured rounds, each running both builds, which one first alternating (3..30, default 6)")
-    p.add_argument("--max-rounds", type=bounded_int(3, 30), default=20, metavar="N",
-                   help="keep adding rounds, up to N, while a scenario cannot yet see a slowdown of "
-                        "--sensitivity (default 20; at most --rounds: never)")
-    p.add_argument("--sensitivity", type=percentage, default=0.20, metavar="PCT",
-                   help="the slowdown each scenario must be able to detect: extra rounds are added until "
-                        "it can, and a run that cannot is inconclusive (default 20: margin under the 25% "
-                        "slowdown the gate exists to stop)")
-    p.add_argument("--warmup", type=bounded_int(0, 5), default=1, metavar="N",
-                   help="unmeasured 1-second rounds first (default 1)")
-    p.add_argument("--duration", type=bounded_int(1, 60), default=5, metavar="SECS",
-                   help="seconds of load per scenario per run (1..60, default 5)")
-    p.add_argument("--connections", type=bounded_int(1, 1024), default=64, metavar="N",
-                   help="wrk connections, as in notejam/bench (default 64)")
-    p.add_argument("--sigmas", type=positive_float, default=3.0, metavar="Z",
-                   help="standard errors of noise a change must exceed (default 3)")
-    p.add_argument("--latency-floor", type=percentage, default=0.10, metavar="PCT",
-                   help="smallest p99 increase that fails (default 10)")
-    p.add_argument("--throughput-floor", type=percentage, default=0.05, metavar="PCT",
-                   help="smallest slowdown in throughput that fails, per request (default 5)")
-    p.add_argument("--cpu-floor", type=percentage, default=0.05, metavar="PCT",
-                   help="smallest increase of server CPU per request that fails (default 5)")
-    p.add_argument("--server-env", type=env_assignment, action="append", default=[], metavar="NAME=VALUE",
-                   help="extra environment for both servers, e.g. NOTEJAM_CACHE_USERS=0 (repeatable)")
-    p.add_argument("--scenario", type=Path, default=REPO_OF_SCRIPT / "notejam" / "bench" / "scenario",
-                   metavar="PATH", help="the load scenario (default notejam/bench/scenario of this tree)")
     p.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
-                   help="builds and history ($PERF_GATE_CACHE or ~/.cache/notejam-perf-gate)")
+                   help="builds, source tree and target directory ($PERF_GATE_CACHE or ~/.cache/notejam-perf-gate)")
     p.add_argument("--keep-builds", type=bounded_int(1, 50), default=4, metavar="N",
-                   help="cached builds to keep (default 4)")
-    p.add_argument("--history", type=Path, default=None, metavar="FILE",
-                   help="JSON Lines history to append to (default CACHE/history.jsonl)")
+                   help="cached builds kept beyond those of this run (default 4)")
     p.add_argument("--summary", type=Path, default=None, metavar="FILE",
                    help="also append the markdown report here (default $GITHUB_STEP_SUMMARY when set)")
-    p.add_argument("--history-csv", action="store_true",
-                   help="print the history as CSV (one row per run and metric) and exit")
-    return p
+    p.add_argument("--record", type=Path, default=None, metavar="FILE",
+                   help="write this run's record (JSON) here, for `history append`")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="perf-gate",
+        description=__doc__.split("\n\n", 1)[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = top.add_subparsers(dest="command", metavar="{counts,wall,history}")
+    sub.required = True
+
+    c = sub.add_parser("counts", help="BLOCKING: instruction counts of every probe scenario",
+                       description="Count the instructions of every probe scenario (notejam/benches/instructions.rs, "
+                       "benches/instructions.rs) under callgrind at both commits; fail on a regression against "
+                       "the base or a drift against main's history.")
+    common(c)
+    c.add_argument("--threshold", type=percentage, default=counts.DEFAULT_THRESHOLD, metavar="PCT",
+                   help="more instructions per step than the base that fails (default 1.5)")
+    c.add_argument("--budget", type=percentage, default=0.03, metavar="PCT",
+                   help="most a figure may rise over its lowest on main since its last accepted change (default 3)")
+    c.add_argument("--min-runs", type=bounded_int(1, 20), default=2, metavar="N",
+                   help="callgrind runs of each scenario and build at least (default 2)")
+    c.add_argument("--max-runs", type=bounded_int(1, 30), default=9, metavar="N",
+                   help="and at most, while its two lowest runs disagree (default 9)")
+    c.add_argument("--agreement", type=percentage, default=0.002, metavar="PCT",
+                   help="how close a figure's two lowest runs must be to stop adding runs (default 0.2)")
+    c.add_argument("--jobs", type=bounded_int(1, 64), default=count_gate.default_jobs(), metavar="N",
+                   help="callgrind runs at once (default: the CPUs, at most 4)")
+    c.add_argument("--probe-env", type=assignment(RESERVED_PROBE_ENV), action="append", default=[],
+                   metavar="NAME=VALUE", help="extra environment for every probe run (repeatable)")
+    c.add_argument("--accept", default=None, metavar="REASON",
+                   help=f"accept every regression of this run, recorded with REASON (CI passes the pull "
+                   f"request's `{counts.LABEL}` label this way)")
+    c.add_argument("--history-ref", default=None, metavar="REF",
+                   help="main's history (default origin/perf-history when it exists, else perf-history)")
+    c.add_argument("--no-history", action="store_true", help="compare against the base only")
+
+    w = sub.add_parser("wall", help="ADVISORY: notejam under load, wall-clock figures",
+                       description="Run notejam/bench/scenario against the base's and the candidate's server, "
+                       "alternating, each restarted every round; report p99, throughput and CPU per request.")
+    common(w)
+    w.add_argument("--candidate-binary", type=Path, default=None, metavar="PATH",
+                   help="the candidate's notejam server as built elsewhere (CI: the release bundle's, the "
+                   "binary that ships) instead of building it")
+    w.add_argument("--strict", action="store_true",
+                   help="exit 1 on a regression and 4 when inconclusive (default: report, exit 0)")
+    w.add_argument("--rounds", type=bounded_int(3, 30), default=6, metavar="N",
+                   help="measured rounds, each running both builds, which one first alternating (default 6)")
+    w.add_argument("--max-rounds", type=bounded_int(3, 30), default=12, metavar="N",
+                   help="keep adding rounds, up to N, while a scenario cannot yet see a slowdown of "
+                        "--sensitivity (default 12)")
+    w.add_argument("--sensitivity", type=percentage, default=0.20, metavar="PCT",
+                   help="the slowdown each scenario should be able to detect (default 20)")
+    w.add_argument("--warmup", type=bounded_int(0, 5), default=1, metavar="SECS",
+                   help="unmeasured seconds of load after each server start (default 1)")
+    w.add_argument("--duration", type=bounded_int(1, 60), default=5, metavar="SECS",
+                   help="seconds of load per scenario per run (default 5)")
+    w.add_argument("--connections", type=bounded_int(1, 1024), default=64, metavar="N",
+                   help="wrk connections, as in notejam/bench (default 64)")
+    w.add_argument("--sigmas", type=positive_float, default=3.0, metavar="Z",
+                   help="standard errors of noise a change must exceed (default 3)")
+    w.add_argument("--latency-floor", type=percentage, default=0.10, metavar="PCT",
+                   help="smallest p99 increase that fails (default 10)")
+    w.add_argument("--throughput-floor", type=percentage, default=0.05, metavar="PCT",
+                   help="smallest slowdown in throughput that fails, per request (default 5)")
+    w.add_argument("--cpu-floor", type=percentage, default=0.05, metavar="PCT",
+                   help="smallest increase of server CPU per request that fails (default 5)")
+    w.add_argument("--server-env", type=env_assignment, action="append", default=[], metavar="NAME=VALUE",
+                   help="extra environment for both servers, e.g. NOTEJAM_CACHE_USERS=0 (repeatable)")
+    w.add_argument("--scenario", type=Path, default=REPO_OF_SCRIPT / "notejam" / "bench" / "scenario",
+                   metavar="PATH", help="the load scenario (default notejam/bench/scenario of this tree)")
+
+    h = sub.add_parser("history", help="main's history: show, csv, detect, append",
+                       description="One record per main commit on the `perf-history` branch: every figure, "
+                       "the CPU and toolchain it was counted with, the verdict and any accepted regression.")
+    h.add_argument("action", choices=("show", "csv", "detect", "append"))
+    h.add_argument("--repo", type=Path, default=REPO_OF_SCRIPT, metavar="DIR")
+    h.add_argument("--ref", default=None, metavar="REF",
+                   help="where to read (default origin/perf-history when it exists, else perf-history)")
+    h.add_argument("--record", type=Path, default=None, metavar="FILE",
+                   help="append: the record `counts --record` wrote")
+    h.add_argument("--wall-record", type=Path, default=None, metavar="FILE",
+                   help="append: the record `wall --record` wrote, whose figures join it as advisory")
+    h.add_argument("--branch", default=history.BRANCH, metavar="NAME", help="append: the branch (default perf-history)")
+    h.add_argument("--remote", default=None, metavar="REMOTE",
+                   help="append: push the branch there (fetching first, retrying when someone pushed meanwhile)")
+    h.add_argument("--figure", action="append", default=[], metavar="NAME",
+                   help="detect/show: only these figures (repeatable)")
+    h.add_argument("--last", type=bounded_int(1, 10000), default=20, metavar="N", help="show: this many commits")
+    return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    cache = args.cache_dir or default_cache()
-    history = args.history or cache / "history.jsonl"
-
-    if args.history_csv:
-        try:
-            sys.stdout.write(report.history_csv(report.read_history(history)))
-        except report.HistoryError as error:
-            log(f"perf-gate: {error}")
-            return EXIT_USAGE
-        return EXIT_PASS
-
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return run(args, cache, history)
+        if args.command == "counts":
+            return run_counts(args)
+        if args.command == "wall":
+            return run_wall(args)
+        return run_history(args)
     except KeyboardInterrupt:
         log("perf-gate: interrupted")
         return EXIT_INTERRUPTED
@@ -162,196 +225,219 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def preflight(args, history: Path) -> list[str]:
+def preflight(args, tools: tuple[str, ...]) -> list[str]:
     problems = []
-    for tool in ("git", "cargo", "rustc", "wrk", "curl"):
+    for tool in tools:
         if shutil.which(tool) is None:
-            problems.append(f"{tool} is not on PATH (scripts/setup-test-deps installs wrk and curl)")
-    if not args.scenario.is_file() or not os.access(args.scenario, os.X_OK):
-        problems.append(f"the load scenario {args.scenario} is missing or not executable")
+            problems.append(f"{tool} is not on PATH (scripts/setup-test-deps installs it)")
     if not (args.repo / ".git").exists():
         problems.append(f"{args.repo} is not the top of a git repository")
-    if history.is_dir():
-        problems.append(f"history file {history} is a directory")
-    if args.summary is not None and args.summary.is_dir():
-        problems.append(f"summary file {args.summary} is a directory")
+    for name in ("summary", "record"):
+        path = getattr(args, name, None)
+        if path is not None and path.is_dir():
+            problems.append(f"{name} file {path} is a directory")
     return problems
 
 
-def run(args, cache: Path, history: Path) -> int:
-    problems = preflight(args, history)
+def resolve_both(args):
+    repo = args.repo.resolve()
+    base = builds.resolve(repo, args.base)
+    candidate = builds.resolve(repo, args.candidate)
+    log(f"perf-gate: base {base.short} ({base.subject}), candidate {candidate.short} ({candidate.subject})")
+    return repo, base, candidate
+
+
+def history_ref(repo: Path, given: str | None) -> str:
+    if given:
+        return given
+    remote = f"origin/{history.BRANCH}"
+    found = builds.git(repo, "rev-parse", "--verify", "--quiet", f"{remote}^{{commit}}", check=False)
+    return remote if found.returncode == 0 else history.BRANCH
+
+
+def publish(text: str, record: dict, args) -> None:
+    sys.stdout.write(text)
+    summary = args.summary or (Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY") else None)
+    if summary is not None:
+        with open(summary, "a") as out:
+            out.write(text)
+    if args.record is not None:
+        args.record.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
+def run_counts(args) -> int:
+    if args.max_runs < args.min_runs:
+        log(f"perf-gate: --max-runs {args.max_runs} is below --min-runs {args.min_runs}")
+        return EXIT_USAGE
+    problems = preflight(args, ("git", "cargo", "rustc", "valgrind", "cc"))
     if problems:
         for problem in problems:
             log(f"perf-gate: {problem}")
         return EXIT_USAGE
-    repo = args.repo.resolve()
     try:
-        base = builds.resolve(repo, args.base)
-        candidate = builds.resolve(repo, args.candidate)
+        repo, base, candidate = resolve_both(args)
+        acceptances = counts.trailer_acceptances(repo, base.sha, candidate.sha)
+        if args.accept is not None:
+            acceptances.append(counts.label_acceptance(args.accept))
+        args.history_ref = None if args.no_history else history_ref(repo, args.history_ref)
+    except (builds.RevisionError, counts.AcceptanceError) as error:
+        log(f"perf-gate: {error}")
+        return EXIT_USAGE
+    except builds.BuildError as error:
+        log(f"perf-gate: {error}")
+        return EXIT_UNMEASURED
+    cache = args.cache_dir or default_cache()
+    with tempfile.TemporaryDirectory(prefix="perf-gate-") as scratch:
+        try:
+            record = count_gate.run(args, repo, cache, base, candidate, Path(scratch), acceptances, log)
+        except count_gate.Unmeasured as error:
+            log(f"perf-gate: could not measure: {error}")
+            return EXIT_UNMEASURED
+        except history.HistoryError as error:
+            log(f"perf-gate: the history is unreadable: {error}")
+            return EXIT_UNMEASURED
+    try:
+        publish(report.counts_markdown(record), record, args)
+    except OSError as error:
+        log(f"perf-gate: could not write the report: {error}")
+        return EXIT_UNMEASURED
+    log(f"perf-gate: {record['verdict'].upper()}")
+    return EXIT_REGRESSION if record["verdict"] == "fail" else EXIT_PASS
+
+
+def run_wall(args) -> int:
+    problems = preflight(args, ("git", "cargo", "rustc", "wrk", "curl"))
+    if not args.scenario.is_file() or not os.access(args.scenario, os.X_OK):
+        problems.append(f"the load scenario {args.scenario} is missing or not executable")
+    if args.candidate_binary is not None and not (args.candidate_binary.is_file()
+                                                  and os.access(args.candidate_binary, os.X_OK)):
+        problems.append(f"--candidate-binary {args.candidate_binary} is not an executable file")
+    if problems:
+        for problem in problems:
+            log(f"perf-gate: {problem}")
+        return EXIT_USAGE
+    try:
+        repo, base, candidate = resolve_both(args)
     except builds.RevisionError as error:
         log(f"perf-gate: {error}")
         return EXIT_USAGE
     except builds.BuildError as error:
         log(f"perf-gate: {error}")
         return EXIT_UNMEASURED
-    log(f"perf-gate: base {base.short} ({base.subject}), candidate {candidate.short} ({candidate.subject})")
-
     policy = stats.Policy(args.sigmas, args.latency_floor, args.throughput_floor, args.cpu_floor)
     workload = load.Load(args.scenario.resolve(), args.duration, args.connections)
+    cache = args.cache_dir or default_cache()
+    candidate_binary = args.candidate_binary.resolve() if args.candidate_binary else None
     with tempfile.TemporaryDirectory(prefix="perf-gate-") as scratch_name:
         scratch = Path(scratch_name)
         try:
-            binaries, keys = build_both(repo, cache, args.keep_builds, base, candidate, scratch)
-            max_rounds = max(args.rounds, args.max_rounds)
-            rounds = measure(binaries, workload, args.rounds, max_rounds, args.warmup, scratch,
-                             lambda done: sensitive_enough(done, policy, args.sensitivity), dict(args.server_env))
+            binaries, keys = wall.binaries_for(repo, cache, args.keep_builds, base, candidate, candidate_binary,
+                                               scratch, log)
+            rounds = wall.measure(
+                binaries, workload, args.rounds, max(args.rounds, args.max_rounds), args.warmup, scratch,
+                lambda done: wall.sensitive_enough(done, policy, args.sensitivity, log), dict(args.server_env), log)
         except (builds.BuildError, servers.ServerError, load.LoadError, OSError) as error:
             log(f"perf-gate: could not measure: {error}")
             return EXIT_UNMEASURED
-
     judgements = stats.judge_all(rounds, policy)
-    record = make_record(args, policy, base, candidate, keys, rounds, judgements)
+    record = wall.make_record(args, policy, base, candidate, keys, rounds, judgements)
     text = report.markdown(record, judgements)
-    sys.stdout.write(text)
-    summary = args.summary or (Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY") else None)
+    if not args.strict:
+        text = text.replace("### Performance gate: ", "### Wall-clock comparison (advisory, never blocks): ", 1)
     try:
-        report.append_history(history, record)
-        if summary is not None:
-            with open(summary, "a") as out:
-                out.write(text)
+        publish(text, record, args)
     except OSError as error:
         log(f"perf-gate: could not write the report: {error}")
         return EXIT_UNMEASURED
-    log(f"perf-gate: {record['verdict'].upper()}; history appended to {history}")
-    return EXIT_BY_VERDICT[record["verdict"]]
+    log(f"perf-gate: wall-clock {record['verdict'].upper()}" + ("" if args.strict else " (advisory)"))
+    return WALL_EXIT[record["verdict"]] if args.strict else EXIT_PASS
 
 
-def build_both(repo, cache, keep, base, candidate, scratch):
-    rustc = builds.rustc_version()
-    keys = {"base": builds.build_key(repo, base, rustc), "candidate": builds.build_key(repo, candidate, rustc)}
-    binaries = {}
-    with builds.BuildCache(cache, keep, log=log) as store:
-        for role, commit in (("base", base), ("candidate", candidate)):
-            binaries[role] = store.build(repo, commit, keys[role], scratch)
-        store.prune(set(keys.values()))
-    return binaries, keys
-
-
-def sensitive_enough(rounds: list[dict], policy: stats.Policy, sensitivity: float) -> bool:
-    """True when, in every scenario, some metric would flag a slowdown of `sensitivity`.
-
-    A slower build moves all of a scenario's metrics at once, so a scenario is as
-    sensitive as its steadiest metric.
-    """
-    by_scenario = stats.detectable(stats.judge_all(rounds, policy))
-    log("perf-gate: can detect " + ", ".join(f"{s} {t * 100:.0f}%" for s, t in by_scenario.items()))
-    return all(t <= sensitivity for t in by_scenario.values())
-
-
-def measure(binaries: dict[str, Path], workload: load.Load, rounds: int, max_rounds: int, warmup: int,
-            scratch: Path, enough, server_env: dict[str, str]) -> list[dict]:
-    """Both servers up at once; the load alternates between them, the base first in odd
-    rounds and the candidate first in even ones (see stats: the position matters).
-
-    After `rounds` rounds, more are added (up to `max_rounds`) until `enough(results)`.
-    """
-    roles = ("base", "candidate")
-    with (
-        servers.Server("base", binaries["base"], scratch, server_env) as a,
-        servers.Server("candidate", binaries["candidate"], scratch, server_env) as b,
-    ):
-        running = {"base": a, "candidate": b}
-        for n in range(1, warmup + 1):
-            for role in roles:
-                log(f"perf-gate: warm-up {n}/{warmup} {role}")
-                workload.run(running[role].url, running[role].pid, duration_s=1)
-        results = []
-        started = time.monotonic()
-        n = 0
-        while n < rounds or (n < max_rounds and not enough(results)):
-            n += 1
-            order = roles if n % 2 == 1 else roles[::-1]
-            entry: dict = {"round": n, "first": order[0]}
-            for role in order:
-                running[role].check_alive()
-                figures = workload.run(running[role].url, running[role].pid)
-                entry[role] = figures
-                log(f"perf-gate: round {n} {role:<9} " + "  ".join(
-                    f"{name} {f['rps']:.0f} req/s p99 {f['p99_ms']:.1f} ms cpu {f['cpu_us']:.0f} µs "
-                    f"(user {f['user_us']:.0f})"
-                    for name, f in figures.items()))
-            results.append(entry)
-        log(f"perf-gate: {n} rounds in {time.monotonic() - started:.0f} s")
-        for server in running.values():
-            server.check_alive()
-    return results
-
-
-def make_record(args, policy, base, candidate, keys, rounds, judgements) -> dict:
-    requests = {role: sum(f["requests"] for r in rounds for f in r[role].values()) for role in ("base", "candidate")}
-    errors = {role: sum(load.error_count(f) for r in rounds for f in r[role].values()) for role in ("base", "candidate")}
-    reasons = [
-        f"{j.metric.scenario} {j.metric.label}: {j.change * 100:+.1f}% (candidate {j.candidate_median:.1f} vs base "
-        f"{j.base_median:.1f} {j.metric.unit}), beyond the allowed {j.allowed_change * 100:+.1f}%"
-        for j in judgements
-        if j.verdict == "regression"
-    ]
-    rate = {role: errors[role] / requests[role] for role in requests}
-    if rate["candidate"] > rate["base"] + ERROR_RATE_ALLOWANCE:
-        reasons.append(
-            f"the candidate failed {errors['candidate']} of {requests['candidate']} requests "
-            f"(base: {errors['base']} of {requests['base']})"
-        )
-    detectable = stats.detectable(judgements)
-    blind = {s: t for s, t in detectable.items() if t > args.sensitivity}
-    if reasons:
-        verdict = "fail"
-    elif blind:
-        verdict = "inconclusive"
-        reasons = [
-            f"no regression seen, but the noise hid any slowdown of {scenario} under {t * 100:.0f}% "
-            f"(the goal is {args.sensitivity * 100:.0f}%): rerun, on a quieter machine or with more rounds"
-            for scenario, t in blind.items()
-        ]
+def run_history(args) -> int:
+    repo = args.repo.resolve()
+    if not (repo / ".git").exists():
+        log(f"perf-gate: {repo} is not the top of a git repository")
+        return EXIT_USAGE
+    try:
+        if args.action == "append":
+            return append_history(args, repo)
+        records = history.read_branch(repo, history_ref(repo, args.ref))
+    except history.HistoryError as error:
+        log(f"perf-gate: {error}")
+        return EXIT_USAGE
+    figures = args.figure or sorted({f for r in records for f in r["figures"]})
+    if args.action == "csv":
+        sys.stdout.write(history_csv(records, figures))
+    elif args.action == "show":
+        sys.stdout.write(history_table(records[-args.last:], figures))
     else:
-        verdict = "pass"
-    ci = {
-        name: os.environ[var]
-        for name, var in (("run_id", "GITHUB_RUN_ID"), ("ref", "GITHUB_REF"), ("event", "GITHUB_EVENT_NAME"))
-        if os.environ.get(var)
-    }
-    return {
-        "schema": report.SCHEMA,
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "host": platform.node(),
-        "cpus": os.cpu_count(),
-        "ci": ci,
-        "base": {"commit": base.sha, "subject": base.subject, "build": keys["base"]},
-        "candidate": {"commit": candidate.sha, "subject": candidate.subject, "build": keys["candidate"]},
-        "settings": {
-            "rounds": len(rounds),
-            "min_rounds": args.rounds,
-            "max_rounds": max(args.rounds, args.max_rounds),
-            "sensitivity": args.sensitivity,
-            "warmup": args.warmup,
-            "duration_s": args.duration,
-            "connections": args.connections,
-            "backend": "sqlite",
-            "server_env": dict(args.server_env),
-            "sigmas": policy.sigmas,
-            "latency_floor": policy.latency_floor,
-            "throughput_floor": policy.throughput_floor,
-            "cpu_floor": policy.cpu_floor,
-        },
-        "rounds": rounds,
-        "metrics": {j.metric.key: j.to_json() for j in judgements},
-        "errors": {
-            "base": errors["base"],
-            "candidate": errors["candidate"],
-            "base_requests": requests["base"],
-            "candidate_requests": requests["candidate"],
-        },
-        "detectable": {scenario: round(t, 5) for scenario, t in detectable.items()},
-        "verdict": verdict,
-        "reasons": reasons,
-    }
+        sys.stdout.write(detect_report(records, figures))
+    return EXIT_PASS
+
+
+# What a history line keeps of a run's record (the rest, every run's raw count and
+# the base's figures, stays in the CI run's artifacts).
+HISTORY_KEYS = ("schema", "commit", "parent", "subject", "committed", "recorded", "cpu", "toolchain", "figures",
+                "advisory", "verdict", "accepted", "ci")
+
+
+def append_history(args, repo: Path) -> int:
+    if args.record is None:
+        log("perf-gate: history append needs --record FILE (written by `counts --record`)")
+        return EXIT_USAGE
+    try:
+        record = json.loads(args.record.read_text())
+        if args.wall_record is not None:
+            wall_record = json.loads(args.wall_record.read_text())
+            if wall_record.get("candidate", {}).get("commit") != record.get("commit"):
+                log(f"perf-gate: {args.wall_record} measured another commit than {args.record}")
+                return EXIT_USAGE
+            record["advisory"] = wall.advisory_figures(wall_record)
+    except (OSError, json.JSONDecodeError) as error:
+        log(f"perf-gate: cannot read a record: {error}")
+        return EXIT_USAGE
+    kept = {k: record[k] for k in HISTORY_KEYS if k in record}
+    tip = history.append_to_branch(repo, kept, branch=args.branch, remote=args.remote)
+    log(f"perf-gate: {record['commit'][:10]} recorded on {args.branch} ({tip[:10]})"
+        + (f", pushed to {args.remote}" if args.remote else ""))
+    return EXIT_PASS
+
+
+def history_csv(records: list[dict], figures: list[str]) -> str:
+    """One row per commit and figure: what a spreadsheet or a plotting script wants."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["committed", "commit", "cpu", "toolchain", "figure", "value", "verdict", "accepted"])
+    for r in records:
+        for figure in figures:
+            if figure in r["figures"]:
+                writer.writerow([r["committed"], r["commit"][:10], r["cpu"], r["toolchain"], figure,
+                                 r["figures"][figure], r["verdict"], "yes" if history.covers(r, figure) else ""])
+        for key, value in sorted((r.get("advisory") or {}).items()):
+            writer.writerow([r["committed"], r["commit"][:10], r["cpu"], r["toolchain"], f"wall/{key}",
+                             value, r["verdict"], ""])
+    return out.getvalue()
+
+
+def history_table(records: list[dict], figures: list[str]) -> str:
+    lines = ["| commit | verdict | " + " | ".join(figures) + " |", "| --- | --- |" + " ---: |" * len(figures)]
+    for r in records:
+        cells = [f"{r['figures'][f]:,}" if f in r["figures"] else "" for f in figures]
+        verdict = r["verdict"] + (f" ({r['accepted']['reason']})" if r.get("accepted") else "")
+        lines.append(f"| {r['commit'][:10]} | {verdict} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def detect_report(records: list[dict], figures: list[str]) -> str:
+    """Every step and drift the detector finds in each figure's series (per CPU and toolchain)."""
+    lines = []
+    groups = sorted({(r["cpu"], r["toolchain"]) for r in records})
+    for cpu, chain in groups:
+        for figure in figures:
+            series = history.series(records, figure, cpu=cpu, toolchain=chain)
+            if len(series) < 3 or any(v <= 0 for _, v in series):
+                continue
+            commits, values = zip(*series)
+            for change in changepoint.detect(list(values), list(commits)):
+                lines.append(f"{figure} ({cpu}): {change.describe()}")
+    return ("\n".join(lines) + "\n") if lines else f"no change found in {len(records)} records\n"

@@ -78,64 +78,71 @@ def _quote(subject: str) -> str:
     return f"({subject})"
 
 
-def append_history(path: Path, record: dict) -> None:
-    """Appends one JSON object on one line; the file is JSON Lines, oldest first."""
-    if path.is_dir():
-        raise OSError(f"history file {path} is a directory")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n"
-    # One write of the whole line in append mode: concurrent runs do not interleave.
-    with open(path, "a") as history:
-        history.write(line)
-        history.flush()
-        os.fsync(history.fileno())
+def ci_context() -> dict:
+    """The CI run a record came from, when there is one."""
+    return {
+        name: os.environ[var]
+        for name, var in (("run_id", "GITHUB_RUN_ID"), ("ref", "GITHUB_REF"), ("event", "GITHUB_EVENT_NAME"),
+                          ("repository", "GITHUB_REPOSITORY"))
+        if os.environ.get(var)
+    }
 
 
-class HistoryError(ValueError):
-    pass
+COUNT_VERDICT_WORDS = {
+    "ok": "ok", "improvement": "fewer", "regression": "**REGRESSION**", "accepted": "accepted",
+    "new": "new", "gone": "gone",
+}
 
 
-def read_history(path: Path) -> list[dict]:
-    records = []
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise HistoryError(f"no history at {path}") from None
-    except OSError as error:
-        raise HistoryError(f"cannot read {path}: {error.strerror}") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise HistoryError(f"{path}:{number}: not JSON ({error.msg})") from None
-        if not isinstance(record, dict) or record.get("schema") != SCHEMA or "metrics" not in record:
-            raise HistoryError(f"{path}:{number}: not a perf-gate record of schema {SCHEMA}")
-        records.append(record)
-    return records
-
-
-def history_csv(records: list[dict]) -> str:
-    """One row per run and metric: what a spreadsheet or a plotting script wants."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["time", "base", "candidate", "metric", "base_median", "candidate_median", "change", "threshold", "verdict"]
+def counts_markdown(record: dict) -> str:
+    """The blocking gate's report: one row per figure, the reasons first."""
+    settings, base = record["settings"], record["base"]
+    lines = [f"### Performance gate (instruction counts): {record['verdict'].upper()}", ""]
+    for reason in record["reasons"]:
+        lines.append(f"- {reason}")
+    for reason in record["accepted_reasons"]:
+        lines.append(f"- accepted: {reason}")
+    if record["reasons"] or record["accepted_reasons"]:
+        lines.append("")
+    history_note = (
+        "no history consulted" if settings["history_ref"] is None
+        else f"{settings['history_records']} records of `{settings['history_ref']}`"
     )
-    for record in records:
-        for key, m in sorted(record["metrics"].items()):
-            writer.writerow(
-                [
-                    record["time"],
-                    record["base"]["commit"][:10],
-                    record["candidate"]["commit"][:10],
-                    key,
-                    m["base_median"],
-                    m["candidate_median"],
-                    m["change"],
-                    m["threshold"],
-                    m["verdict"],
-                ]
-            )
-    return out.getvalue()
+    runs = sorted({len(values) for role in record["instructions"].values() for values in role.values()})
+    runs_text = f"{runs[0]}" if len(runs) == 1 else f"{runs[0]} to {runs[-1]}"
+    lines += [
+        f"base `{base['commit'][:10]}` {_quote(base['subject'])} vs candidate "
+        f"`{record['commit'][:10]}` {_quote(record['subject'])}",
+        "",
+        f"Instructions per counted step under callgrind ({record['toolchain']}, {record['cpu']}), "
+        f"lowest of {runs_text} runs each. Fails above +{settings['threshold'] * 100:g}% against the base, "
+        f"or above +{settings['budget'] * 100:g}% against the figure's lowest on main since its last accepted "
+        f"change ({history_note}).",
+        "",
+        "| figure | base | candidate | change | vs main's best | verdict |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for figure, j in sorted(record["judgements"].items()):
+        drift = record["drift"].get(figure) or {}
+        versus = "" if drift.get("change") is None else f"{drift['change'] * 100:+.2f}%"
+        if drift.get("exceeded"):
+            versus = f"**{versus}**"
+        change = "" if j["change"] is None else f"{j['change'] * 100:+.2f}%"
+        lines.append(
+            f"| {figure} | {_count(j['base'])} | {_count(j['candidate'])} | {change} | {versus} | "
+            f"{COUNT_VERDICT_WORDS[j['verdict']]} |"
+        )
+    spreads = [j["spread"] for j in record["judgements"].values() if j["spread"]]
+    if spreads:
+        lines += ["", f"Largest spread between runs of one build: {max(spreads) * 100:.3f}%."]
+    lines += [
+        "",
+        "To accept an intended regression, add to the commit message: "
+        f"`Perf-Regression-Accepted: <figure>[, <figure>...]: <reason>` (or label the pull request "
+        "`perf-regression-accepted`). See docs/pipeline.md.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _count(value) -> str:
+    return "" if value is None else f"{value:,.0f}"

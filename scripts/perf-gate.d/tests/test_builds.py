@@ -73,8 +73,9 @@ class RepoTest(unittest.TestCase):
         self.write("notejam/README.md", "docs\n")
         self.write("notejam/tests/app.rs", "// more tests\n")
         self.write("notejam/bench/run", "#!/bin/sh\n")
+        self.write("notejam/benches/instructions.rs", "// the probe\n")
         self.write("src/main.rs", "// the console\n")
-        self.assertEqual(self.key(self.commit("docs, tests, bench, console")), first)
+        self.assertEqual(self.key(self.commit("docs, tests, bench, probe, console")), first)
         self.write("notejam/src/main.rs", "fn main() { println!(); }\n")
         changed_source = self.key(self.commit("app change"))
         self.assertNotEqual(changed_source, first)
@@ -82,10 +83,84 @@ class RepoTest(unittest.TestCase):
         self.assertNotEqual(self.key(self.commit("lock change")), changed_source)
         self.assertNotEqual(builds.build_key(self.repo, self.first, "rustc 1.96.0"), first)
 
+    def test_each_probe_is_keyed_by_its_own_crate(self):
+        self.write("notejam/benches/instructions.rs", "// notejam's probe\n")
+        self.write("benches/instructions.rs", "// njtui's probe\n")
+        self.write("src/main.rs", "// the console\n")
+        self.write("perf/probe/src/lib.rs", "// the harness\n")
+        start = self.commit("probes")
+
+        def keys(commit):
+            return {name: builds.build_key(self.repo, commit, "rustc 1.95.0", name) for name in builds.PRODUCTS}
+
+        before = keys(start)
+        self.assertEqual(len(set(before.values())), 3, "one key per product")
+        self.write("src/main.rs", "// a console change\n")
+        console = keys(self.commit("console change"))
+        self.assertEqual(console["notejam"], before["notejam"])
+        self.assertEqual(console["notejam-probe"], before["notejam-probe"])
+        self.assertNotEqual(console["njtui-probe"], before["njtui-probe"])
+        self.write("notejam/src/main.rs", "fn main() { todo!() }\n")
+        app = keys(self.commit("app change"))
+        self.assertNotEqual(app["notejam"], console["notejam"])
+        self.assertNotEqual(app["notejam-probe"], console["notejam-probe"])
+        self.assertEqual(app["njtui-probe"], console["njtui-probe"])
+        self.write("perf/probe/src/lib.rs", "// a harness change\n")
+        harness = keys(self.commit("harness change"))
+        self.assertEqual(harness["notejam"], app["notejam"], "the server does not link the probe harness")
+        self.assertNotEqual(harness["notejam-probe"], app["notejam-probe"])
+        self.assertNotEqual(harness["njtui-probe"], app["njtui-probe"])
+        self.write("docs/x.md", "docs\n")
+        self.assertEqual(keys(self.commit("docs")), harness)
+
     def test_a_commit_without_the_app_cannot_be_built(self):
         self.git("rm", "-q", "-r", "notejam")
         with self.assertRaisesRegex(builds.BuildError, "has no notejam/ directory"):
             self.key(self.commit("no app"))
+
+    def test_a_commit_before_a_probe_is_said_to_predate_it(self):
+        with self.assertRaisesRegex(builds.BuildError, "has no benches/: it predates the njtui-probe"):
+            builds.build_key(self.repo, self.first, "rustc 1.95.0", "njtui-probe")
+
+    def test_checkout_rewrites_only_what_changed_and_removes_what_went(self):
+        self.write("notejam/src/lib.rs", "// kept\n")
+        self.write("notejam/src/gone.rs", "// removed later\n")
+        one = self.commit("one")
+        self.write("notejam/src/main.rs", "fn main() { println!(); }\n")
+        self.git("rm", "-q", "notejam/src/gone.rs")
+        two = self.commit("two")
+        with builds.BuildCache(self.dir / "cache", keep=2, log=lambda m: None) as cache:
+            cache.checkout(self.repo, one)
+            kept = cache.src / "notejam" / "src" / "lib.rs"
+            os.utime(kept, (1_000_000, 1_000_000))
+            cache.checkout(self.repo, two)
+            self.assertEqual((cache.src / "notejam/src/main.rs").read_text(), "fn main() { println!(); }\n")
+            self.assertFalse((cache.src / "notejam/src/gone.rs").exists())
+            # Untouched files keep their mtime: cargo does not rebuild what they make.
+            self.assertEqual(kept.stat().st_mtime, 1_000_000)
+            # A local edit in the build tree is undone by the next checkout.
+            (cache.src / "notejam/src/main.rs").write_text("tampered\n")
+            cache.checkout(self.repo, two)
+            self.assertEqual((cache.src / "notejam/src/main.rs").read_text(), "fn main() { println!(); }\n")
+        # The repository's own index and work tree are left alone.
+        self.assertEqual(self.git("status", "--porcelain"), "")
+
+
+class BenchExecutableTest(unittest.TestCase):
+    def test_the_bench_artifact_is_found_in_cargo_json(self):
+        lines = [
+            json.dumps({"reason": "compiler-artifact", "target": {"name": "instructions", "kind": ["lib"]},
+                        "executable": None}),
+            "not json",
+            json.dumps({"reason": "compiler-artifact", "target": {"name": "console", "kind": ["bench"]},
+                        "executable": "/t/release/deps/console-1"}),
+            json.dumps({"reason": "compiler-artifact", "target": {"name": "instructions", "kind": ["bench"]},
+                        "executable": "/t/release/deps/instructions-abc"}),
+            json.dumps({"reason": "build-finished", "success": True}),
+        ]
+        self.assertEqual(builds.bench_executable("\n".join(lines), "instructions"),
+                         Path("/t/release/deps/instructions-abc"))
+        self.assertIsNone(builds.bench_executable(lines[2], "instructions"))
 
 
 class CacheTest(unittest.TestCase):
@@ -94,35 +169,47 @@ class CacheTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.dir)
         self.messages = []
 
-    def make(self, cache, key, age, stamp=True):
+    def make(self, cache, key, age, stamp=True, product="notejam"):
         entry = cache.root / key
-        (entry / "release").mkdir(parents=True)
-        (entry / "release" / "notejam").write_text("binary")
+        entry.mkdir(parents=True)
+        (entry / product).write_text("binary")
         if stamp:
             (entry / builds.STAMP).write_text(json.dumps({"key": key}))
         os.utime(entry, (1_000_000 + age, 1_000_000 + age))
         return entry
 
-    def test_cached_needs_the_stamp_and_the_binary(self):
+    def test_cached_needs_the_stamp_and_the_executable(self):
+        notejam = builds.PRODUCTS["notejam"]
         with builds.BuildCache(self.dir, keep=4, log=self.messages.append) as cache:
             self.make(cache, "done", 1)
             self.make(cache, "unfinished", 2, stamp=False)
-            self.assertTrue(cache.cached("done"))
-            self.assertFalse(cache.cached("unfinished"))
-            self.assertFalse(cache.cached("absent"))
-            # Only a finished build may seed a new one.
-            self.assertEqual(cache._newest().name, "done")
+            self.make(cache, "probe", 3, product="notejam-probe")
+            self.assertTrue(cache.cached("done", notejam))
+            self.assertFalse(cache.cached("unfinished", notejam))
+            self.assertFalse(cache.cached("absent", notejam))
+            self.assertFalse(cache.cached("probe", notejam), "another product's executable")
+            self.assertTrue(cache.cached("probe", builds.PRODUCTS["notejam-probe"]))
+
+    def test_a_cached_build_is_not_rebuilt(self):
+        with builds.BuildCache(self.dir, keep=4, log=self.messages.append) as cache:
+            self.make(cache, "k1", 1)
+            commit = builds.Commit("a" * 40, "s")
+            # No repository is needed: a cached build never checks out or compiles.
+            path = cache.build(Path("/nonexistent"), commit, "k1", "notejam", self.dir)
+            self.assertEqual(path, cache.root / "k1" / "notejam")
+            self.assertIn("perf-gate: aaaaaaaaaa: cached notejam k1", self.messages)
 
     def test_prune_keeps_the_newest_and_those_in_use(self):
-        with builds.BuildCache(self.dir, keep=3, log=self.messages.append) as cache:
+        with builds.BuildCache(self.dir, keep=2, log=self.messages.append) as cache:
             for age, key in enumerate(["oldest", "old", "middle", "new", "newest"]):
                 self.make(cache, key, age)
             (cache.root / "x.partial").mkdir()
             cache.prune({"oldest"})
             left = sorted(p.name for p in cache.root.iterdir() if p.is_dir())
-            # keep 3: the one in use and the two most recently used; partial copies are not builds.
+            # In use, plus the two most recently used; partial copies are not builds.
             self.assertEqual(left, ["new", "newest", "oldest", "x.partial"])
             self.assertIn("perf-gate: removing old build middle", self.messages)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,13 +1,21 @@
-"""The command line: options, preflight checks, and the verdict of a run."""
+"""The command line: options of each subcommand, the checks before anything runs, and
+the history subcommands on a real repository."""
 
 import contextlib
 import io
+import json
+import os
 import shutil
+import subprocess
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
-from perfgate import cli, stats
+from perfgate import cli, history
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@invalid"}
 
 
 def parse(*argv):
@@ -23,43 +31,62 @@ def usage_error(*argv):
     return err.getvalue()
 
 
-FIGURES = {"requests": 1000, "rps": 1000.0, "p99_ms": 20.0, "cpu_us": 50.0, "user_us": 30.0,
-           "non_2xx_3xx": 0, "socket_errors": 0}
-
-
-def rounds(n, candidate_changes=None):
-    candidate = {**FIGURES, **(candidate_changes or {})}
-    return [{"round": i + 1,
-             "base": {"all_notes": dict(FIGURES), "create_note": dict(FIGURES)},
-             "candidate": {"all_notes": dict(candidate), "create_note": dict(candidate)}} for i in range(n)]
+def run_main(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(argv))
+    return code, out.getvalue(), err.getvalue()
 
 
 class OptionsTest(unittest.TestCase):
-    def test_defaults(self):
-        args = parse()
+    def test_a_subcommand_is_required(self):
+        self.assertIn("counts", usage_error())
+
+    def test_counts_defaults(self):
+        args = parse("counts")
         self.assertEqual((args.base, args.candidate), ("HEAD~1", "HEAD"))
-        self.assertEqual((args.rounds, args.max_rounds, args.duration, args.connections), (6, 20, 5, 64))
+        self.assertEqual((args.threshold, args.budget), (0.015, 0.03))
+        self.assertEqual((args.min_runs, args.max_runs, args.agreement), (2, 9, 0.002))
+        self.assertFalse(args.no_history)
+        self.assertIsNone(args.accept)
+
+    def test_wall_defaults(self):
+        args = parse("wall")
+        self.assertEqual((args.rounds, args.max_rounds, args.duration, args.connections), (6, 12, 5, 64))
         self.assertEqual((args.latency_floor, args.throughput_floor, args.cpu_floor), (0.10, 0.05, 0.05))
         self.assertTrue(str(args.scenario).endswith("notejam/bench/scenario"))
+        self.assertFalse(args.strict)
 
     def test_bounds_are_enforced_with_the_reason(self):
-        self.assertIn("2 is outside 3..30", usage_error("--rounds", "2"))
-        self.assertIn("61 is outside 1..60", usage_error("--duration", "61"))
-        self.assertIn("'four' is not a whole number", usage_error("--duration", "four"))
-        self.assertIn("0.0% is outside (0, 100)", usage_error("--cpu-floor", "0"))
-        self.assertIn("'x%' is not a percentage", usage_error("--latency-floor", "x%"))
-        self.assertIn("outside (0, 10]", usage_error("--sigmas", "-1"))
+        self.assertIn("2 is outside 3..30", usage_error("wall", "--rounds", "2"))
+        self.assertIn("61 is outside 1..60", usage_error("wall", "--duration", "61"))
+        self.assertIn("'four' is not a whole number", usage_error("wall", "--duration", "four"))
+        self.assertIn("0.0% is outside (0, 100)", usage_error("wall", "--cpu-floor", "0"))
+        self.assertIn("'x%' is not a percentage", usage_error("counts", "--threshold", "x%"))
+        self.assertIn("outside (0, 10]", usage_error("wall", "--sigmas", "-1"))
+        self.assertIn("0 is outside 1..20", usage_error("counts", "--min-runs", "0"))
 
     def test_percentages_take_an_optional_sign(self):
-        self.assertAlmostEqual(parse("--throughput-floor", "7.5%").throughput_floor, 0.075)
-        self.assertAlmostEqual(parse("--sensitivity", "20").sensitivity, 0.20)
+        self.assertAlmostEqual(parse("wall", "--throughput-floor", "7.5%").throughput_floor, 0.075)
+        self.assertAlmostEqual(parse("counts", "--threshold", "2").threshold, 0.02)
 
-    def test_server_env_is_checked(self):
-        args = parse("--server-env", "NOTEJAM_CACHE_USERS=0", "--server-env", "A_B=x=y")
+    def test_environments_are_checked(self):
+        args = parse("wall", "--server-env", "NOTEJAM_CACHE_USERS=0", "--server-env", "A_B=x=y")
         self.assertEqual(dict(args.server_env), {"NOTEJAM_CACHE_USERS": "0", "A_B": "x=y"})
-        self.assertIn("is not NAME=VALUE", usage_error("--server-env", "NOVALUE"))
-        self.assertIn("is not NAME=VALUE", usage_error("--server-env", "1X=2"))
-        self.assertIn("DATABASE_URL is set by the gate itself", usage_error("--server-env", "DATABASE_URL=x"))
+        self.assertIn("is not NAME=VALUE", usage_error("wall", "--server-env", "NOVALUE"))
+        self.assertIn("is not NAME=VALUE", usage_error("wall", "--server-env", "1X=2"))
+        self.assertIn("DATABASE_URL is set by the gate itself", usage_error("wall", "--server-env", "DATABASE_URL=x"))
+        self.assertEqual(dict(parse("counts", "--probe-env", "K=v").probe_env), {"K": "v"})
+        self.assertIn("LD_PRELOAD is set by the gate itself", usage_error("counts", "--probe-env", "LD_PRELOAD=x"))
+
+    def test_the_help_says_what_blocks(self):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), self.assertRaises(SystemExit):
+            parse("--help")
+        text = out.getvalue()
+        self.assertIn("counts", text)
+        self.assertRegex(text, r"counts\s+BLOCKS")
+        self.assertRegex(text, r"wall\s+ADVISORY")
 
 
 class PreflightTest(unittest.TestCase):
@@ -68,80 +95,117 @@ class PreflightTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.dir)
 
     def test_every_problem_is_listed_before_anything_runs(self):
-        args = parse("--repo", str(self.dir), "--scenario", str(self.dir / "none"), "--summary", str(self.dir))
-        problems = cli.preflight(args, self.dir)
+        args = parse("counts", "--repo", str(self.dir), "--summary", str(self.dir), "--record", str(self.dir))
+        problems = cli.preflight(args, ("git", "no-such-tool-xyz"))
         text = "\n".join(problems)
-        self.assertIn("is missing or not executable", text)
+        self.assertIn("no-such-tool-xyz is not on PATH", text)
         self.assertIn("is not the top of a git repository", text)
-        self.assertIn(f"history file {self.dir} is a directory", text)
         self.assertIn(f"summary file {self.dir} is a directory", text)
+        self.assertIn(f"record file {self.dir} is a directory", text)
 
-    def test_history_csv_of_a_missing_file_is_a_usage_error(self):
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err):
-            code = cli.main(["--history-csv", "--history", str(self.dir / "none.jsonl")])
+    def test_counts_refuses_max_runs_below_min_runs(self):
+        code, _, err = run_main("counts", "--min-runs", "5", "--max-runs", "3")
         self.assertEqual(code, cli.EXIT_USAGE)
-        self.assertIn("no history at", err.getvalue())
+        self.assertIn("--max-runs 3 is below --min-runs 5", err)
+
+    def test_wall_refuses_a_candidate_binary_that_is_not_one(self):
+        code, _, err = run_main("wall", "--repo", str(self.dir), "--candidate-binary", str(self.dir / "nope"))
+        self.assertEqual(code, cli.EXIT_USAGE)
+        self.assertIn("is not an executable file", err)
 
 
-class VerdictTest(unittest.TestCase):
-    def record(self, data):
-        args = parse()
-        policy = stats.Policy()
-        judged = stats.judge_all(data, policy)
-        commit = type("C", (), {"sha": "a" * 40, "subject": "s"})()
-        return cli.make_record(args, policy, commit, commit, {"base": "k", "candidate": "k"}, data, judged)
+class RepoTest(unittest.TestCase):
+    def setUp(self):
+        self.repo = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.repo)
+        self.git("init", "-q")
+        self.git("commit", "-q", "--allow-empty", "-m", "first")
+        self.head = self.git("rev-parse", "HEAD")
+        env = mock.patch.dict("os.environ", GIT_ENV)
+        env.start()
+        self.addCleanup(env.stop)
 
-    def test_same_figures_pass(self):
-        record = self.record(rounds(6))
-        self.assertEqual(record["verdict"], "pass")
-        self.assertEqual(record["reasons"], [])
-        self.assertEqual(record["settings"]["rounds"], 6)
-        self.assertEqual(set(record["metrics"]), {m.key for m in stats.METRICS})
+    def git(self, *args):
+        return subprocess.run(["git", "-C", str(self.repo), *args], check=True, capture_output=True, text=True,
+                              env={**os.environ, **GIT_ENV}).stdout.strip()
 
-    def test_a_slower_candidate_fails_with_reasons(self):
-        record = self.record(rounds(6, {"cpu_us": 62.5}))
-        self.assertEqual(record["verdict"], "fail")
-        self.assertEqual(len(record["reasons"]), 2)
-        self.assertIn("all_notes CPU per request: +25.0%", record["reasons"][0])
+    def record_file(self, commit, figures, name="rec.json", **extra):
+        record = {"schema": history.SCHEMA, "kind": "counts", "commit": commit, "parent": None, "subject": "s",
+                  "committed": "2026-12-01T00:00:00+00:00", "recorded": "2026-12-01T00:00:01Z", "cpu": "CPU",
+                  "toolchain": "rustc 1; valgrind 3", "figures": figures, "advisory": {}, "verdict": "pass",
+                  "accepted": None, "ci": {}, "judgements": {"big": "not kept"}, **extra}
+        path = self.repo.parent / f"{self.repo.name}-{name}"
+        path.write_text(json.dumps(record))
+        self.addCleanup(path.unlink, missing_ok=True)
+        return path
 
-    def test_failed_requests_fail_the_candidate_only(self):
-        record = self.record(rounds(6, {"socket_errors": 5}))
-        self.assertEqual(record["verdict"], "fail")
-        self.assertIn("the candidate failed 60 of 12000 requests", record["reasons"][0])
-        self.assertEqual(self.record(rounds(6, {"socket_errors": 1}))["verdict"], "pass")
+    def test_counts_names_a_revision_that_is_not_a_commit(self):
+        with mock.patch.object(cli.shutil, "which", return_value="/usr/bin/x"):
+            code, _, err = run_main("counts", "--repo", str(self.repo), "--base", "nope")
+        self.assertEqual(code, cli.EXIT_USAGE)
+        self.assertIn("'nope' is not a commit of", err)
 
-    def test_too_noisy_to_see_the_goal_is_inconclusive(self):
-        data = rounds(6)
-        for i, factor in enumerate((0.6, 1.0, 1.6, 0.7, 1.4, 1.0)):
-            for role in ("base", "candidate"):
-                for key in ("p99_ms", "rps", "cpu_us", "user_us"):
-                    data[i][role]["create_note"][key] *= factor
-        record = self.record(data)
-        self.assertEqual(record["verdict"], "inconclusive")
-        self.assertEqual(len(record["reasons"]), 1)
-        self.assertIn("the noise hid any slowdown of create_note under", record["reasons"][0])
-        self.assertLessEqual(record["detectable"]["all_notes"], 0.10)
-        self.assertGreater(record["detectable"]["create_note"], 0.15)
+    def test_a_malformed_trailer_is_a_usage_error(self):
+        self.git("commit", "-q", "--allow-empty", "-m", "x\n\nPerf-Regression-Accepted: nothing")
+        with mock.patch.object(cli.shutil, "which", return_value="/usr/bin/x"):
+            code, _, err = run_main("counts", "--repo", str(self.repo))
+        self.assertEqual(code, cli.EXIT_USAGE)
+        self.assertIn("must be 'FIGURES: REASON'", err)
 
-    def test_a_regression_is_a_failure_even_when_noisy_elsewhere(self):
-        data = rounds(6, {"cpu_us": 75.0})
-        for i, factor in enumerate((0.6, 1.0, 1.6, 0.7, 1.4, 1.0)):
-            for role in ("base", "candidate"):
-                data[i][role]["create_note"]["rps"] *= factor
-        self.assertEqual(self.record(data)["verdict"], "fail")
+    def test_append_then_show_csv_and_detect(self):
+        for n in range(12):
+            self.git("commit", "-q", "--allow-empty", "-m", f"c{n}")
+            sha = self.git("rev-parse", "HEAD")
+            value = 1000 if n < 6 else 1100
+            code, _, err = run_main("history", "append", "--repo", str(self.repo),
+                                    "--record", str(self.record_file(sha, {"a/x": value, "a/y": 7})))
+            self.assertEqual(code, cli.EXIT_PASS, err)
+        records = history.read_branch(self.repo)
+        self.assertEqual(len(records), 12)
+        self.assertNotIn("judgements", records[0], "only the history's fields are kept")
+        self.assertEqual(self.git("status", "--porcelain"), "", "the work tree is untouched")
 
-    def test_extra_rounds_stop_once_every_scenario_is_sensitive_enough(self):
-        with contextlib.redirect_stderr(io.StringIO()):
-            self.assertTrue(cli.sensitive_enough(rounds(3), stats.Policy(), 0.15))
-            noisy = rounds(3)
-            for i, factor in enumerate((0.5, 1.0, 2.0)):
-                for role in ("base", "candidate"):
-                    for scenario in ("all_notes", "create_note"):
-                        figures = noisy[i][role][scenario]
-                        for key in ("p99_ms", "rps", "cpu_us", "user_us"):
-                            figures[key] *= factor
-            self.assertFalse(cli.sensitive_enough(noisy, stats.Policy(), 0.15))
+        code, out, _ = run_main("history", "show", "--repo", str(self.repo), "--last", "3")
+        self.assertEqual(code, 0)
+        self.assertEqual(len(out.strip().splitlines()), 2 + 3)
+        self.assertIn("| 1,100 | 7 |", out)
+        code, out, _ = run_main("history", "csv", "--repo", str(self.repo), "--figure", "a/x")
+        rows = out.strip().splitlines()
+        self.assertEqual(rows[0], "committed,commit,cpu,toolchain,figure,value,verdict,accepted")
+        self.assertEqual(len(rows), 1 + 12)
+        code, out, _ = run_main("history", "detect", "--repo", str(self.repo))
+        self.assertEqual(code, 0)
+        sixth = records[6]["commit"][:10]
+        self.assertIn(f"a/x (CPU): ", out)
+        self.assertIn(sixth, out, "the step is placed at the commit that made it")
+        self.assertNotIn("a/y", out, "a flat figure has no change")
+
+    def test_append_needs_a_valid_record(self):
+        code, _, err = run_main("history", "append", "--repo", str(self.repo))
+        self.assertEqual((code, "needs --record FILE" in err), (cli.EXIT_USAGE, True))
+        bad = self.repo.parent / f"{self.repo.name}-bad.json"
+        bad.write_text("{not json")
+        self.addCleanup(bad.unlink)
+        code, _, err = run_main("history", "append", "--repo", str(self.repo), "--record", str(bad))
+        self.assertEqual(code, cli.EXIT_USAGE)
+        self.assertIn("cannot read a record", err)
+        code, _, err = run_main("history", "append", "--repo", str(self.repo),
+                                "--record", str(self.record_file("abc", {"a/x": 1})))
+        self.assertEqual(code, cli.EXIT_USAGE)
+        self.assertIn("is not a full commit id", err)
+
+    def test_a_wall_record_of_another_commit_is_refused(self):
+        wall = self.repo.parent / f"{self.repo.name}-wall.json"
+        wall.write_text(json.dumps({"candidate": {"commit": "b" * 40}, "metrics": {}}))
+        self.addCleanup(wall.unlink)
+        code, _, err = run_main("history", "append", "--repo", str(self.repo),
+                                "--record", str(self.record_file(self.head, {"a/x": 1})), "--wall-record", str(wall))
+        self.assertEqual(code, cli.EXIT_USAGE)
+        self.assertIn("measured another commit", err)
+
+    def test_an_empty_history_is_said_to_be_empty(self):
+        code, out, _ = run_main("history", "detect", "--repo", str(self.repo))
+        self.assertEqual((code, out), (0, "no change found in 0 records\n"))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,8 @@
 """The markdown summary and the JSON Lines history."""
 
-import json
-import shutil
-import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 from perfgate import report, stats
 
@@ -68,46 +66,13 @@ class MarkdownTest(unittest.TestCase):
         self.assertNotIn("x" * 58, text)
 
 
-class HistoryTest(unittest.TestCase):
-    def setUp(self):
-        self.dir = Path(tempfile.mkdtemp())
-        self.addCleanup(shutil.rmtree, self.dir)
-        self.path = self.dir / "deep" / "history.jsonl"
-
-    def test_records_append_one_per_line_and_read_back(self):
-        js = judgements(1.0)
-        first = record(metrics={j.metric.key: j.to_json() for j in js})
-        report.append_history(self.path, first)
-        report.append_history(self.path, record(verdict="fail", metrics=first["metrics"]))
-        lines = self.path.read_text().splitlines()
-        self.assertEqual(len(lines), 2)
-        self.assertEqual(json.loads(lines[0]), first)
-        self.assertEqual([r["verdict"] for r in report.read_history(self.path)], ["pass", "fail"])
-
-    def test_csv_has_a_row_per_run_and_metric(self):
-        js = judgements(1.25)
-        report.append_history(self.path, record(metrics={j.metric.key: j.to_json() for j in js}))
-        rows = report.history_csv(report.read_history(self.path)).splitlines()
-        self.assertEqual(rows[0], "time,base,candidate,metric,base_median,candidate_median,change,threshold,verdict")
-        self.assertEqual(len(rows), 1 + len(stats.METRICS))
-        p99 = next(row for row in rows if ",all_notes.p99_ms," in row)
-        self.assertTrue(p99.startswith("2026-01-02T03:04:05Z,aaaaaaaaaa,bbbbbbbbbb,all_notes.p99_ms,100.25,125.3125,0.25,"))
-        self.assertTrue(p99.endswith(",regression"))
-
-    def test_a_directory_is_not_a_history_file(self):
-        with self.assertRaisesRegex(OSError, "is a directory"):
-            report.append_history(self.dir, record())
-
-    def test_unreadable_history_says_where(self):
-        with self.assertRaisesRegex(report.HistoryError, "no history at"):
-            report.read_history(self.dir / "missing.jsonl")
-        self.path.parent.mkdir()
-        self.path.write_text(json.dumps(record(metrics={})) + "\n" + '{"half' + "\n")
-        with self.assertRaisesRegex(report.HistoryError, r"history.jsonl:2: not JSON"):
-            report.read_history(self.path)
-        self.path.write_text('{"schema": 99, "metrics": {}}\n')
-        with self.assertRaisesRegex(report.HistoryError, r":1: not a perf-gate record of schema 1"):
-            report.read_history(self.path)
+class CiContextTest(unittest.TestCase):
+    def test_only_the_variables_github_sets_are_kept(self):
+        env = {"GITHUB_RUN_ID": "42", "GITHUB_REF": "refs/heads/main", "GITHUB_EVENT_NAME": "push"}
+        with mock.patch.dict("os.environ", env, clear=True):
+            self.assertEqual(report.ci_context(), {"run_id": "42", "ref": "refs/heads/main", "event": "push"})
+        with mock.patch.dict("os.environ", {}, clear=True):
+            self.assertEqual(report.ci_context(), {})
 
 
 if __name__ == "__main__":
