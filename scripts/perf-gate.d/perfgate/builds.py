@@ -102,6 +102,8 @@ PRODUCTS = {
     ),
 }
 PROBES = ("notejam-probe", "njtui-probe")
+# Every scenario of a probe is named after its crate.
+PROBE_PREFIX = {"notejam-probe": "notejam/", "njtui-probe": "njtui/"}
 
 
 def git(repo: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -151,6 +151,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--history-ref", default=None, metavar="REF",
                    help="main's history (default origin/perf-history when it exists, else perf-history)")
     c.add_argument("--no-history", action="store_true", help="compare against the base only")
+    c.add_argument("--only", action="append", default=[], metavar="GLOB",
+                   help="count only the scenarios GLOB matches (e.g. 'njtui/*'; repeatable). "
+                        "For trying a change locally: CI counts them all")
 
     w = sub.add_parser("wall", help="ADVISORY: notejam under load, wall-clock figures",
                        description="Run notejam/bench/scenario against the base's and the candidate's server, "
@@ -395,6 +398,10 @@ def append_history(args, repo: Path) -> int:
             record["advisory"] = wall.advisory_figures(wall_record)
     except (OSError, json.JSONDecodeError) as error:
         log(f"perf-gate: cannot read a record: {error}")
+        return EXIT_USAGE
+    if (record.get("settings") or {}).get("only"):
+        log(f"perf-gate: {args.record} counted only {', '.join(record['settings']['only'])}: "
+            "main's history takes whole runs")
         return EXIT_USAGE
     kept = {k: record[k] for k in HISTORY_KEYS if k in record}
     tip = history.append_to_branch(repo, kept, branch=args.branch, remote=args.remote)

@@ -15,6 +15,7 @@ and the candidate against the history of main.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import platform
 import subprocess
@@ -48,7 +49,19 @@ def toolchain(rustc: str) -> str:
     return f"{rustc_line}; {valgrind}"
 
 
-def build_probes(repo: Path, cache: Path, keep: int, commits: dict, scratch: Path, log) -> tuple[dict, dict]:
+def wanted(figure: str, only: list[str]) -> bool:
+    return not only or any(fnmatch.fnmatchcase(figure, pattern) for pattern in only)
+
+
+def products_for(only: list[str]) -> tuple[str, ...]:
+    """The probes whose scenarios `only` can match (every probe's names start with its crate)."""
+    return tuple(p for p in builds.PROBES
+                 if not only or any(g.startswith(builds.PROBE_PREFIX[p]) or g.startswith(("*", "?", "["))
+                                    for g in only))
+
+
+def build_probes(repo: Path, cache: Path, keep: int, commits: dict, scratch: Path, log,
+                 products: tuple[str, ...] = builds.PROBES) -> tuple[dict, dict]:
     """{role: {product: executable}} and {role: {product: key}}; a product a commit
     predates is left out of its role (its figures are then new)."""
     rustc = builds.rustc_version()
@@ -56,7 +69,7 @@ def build_probes(repo: Path, cache: Path, keep: int, commits: dict, scratch: Pat
     keys: dict[str, dict[str, str]] = {role: {} for role in commits}
     with builds.BuildCache(cache, keep, log=log) as store:
         for role, commit in commits.items():
-            for product in builds.PROBES:
+            for product in products:
                 try:
                     key = builds.build_key(repo, commit, rustc, product)
                 except builds.BuildError as error:
@@ -71,13 +84,17 @@ def build_probes(repo: Path, cache: Path, keep: int, commits: dict, scratch: Pat
 
 
 def count_all(executables: dict, plan: probes.Plan, jobs: int, scratch: Path, probe_env: dict,
-              shim: Path, log) -> dict:
-    """{role: {figure: Count}} for every scenario each role's probes list."""
+              shim: Path, log, only: list[str] | None = None) -> dict:
+    """{role: {figure: Count}} for every scenario each role's probes list (those `only`
+    matches, when given)."""
     work = []
     for role, products in executables.items():
         for product, executable in products.items():
             for scenario in probes.list_scenarios(executable, probe_env):
-                work.append((role, executable, scenario))
+                if wanted(scenario.name, only or []):
+                    work.append((role, executable, scenario))
+    if not work:
+        raise probes.ProbeError(f"no scenario matches --only {' '.join(only or [])}")
     started = time.monotonic()
     measured = probes.measure(work, plan, scratch, probe_env, shim, jobs, log)
     runs = sum(len(c.instructions) for c in measured.values())
@@ -104,10 +121,11 @@ def drift_reasons(records: list[dict], candidate: dict, candidate_sha: str, budg
 def run(args, repo: Path, cache: Path, base, candidate, scratch: Path, acceptances, log) -> dict:
     commits = {"base": base, "candidate": candidate}
     try:
-        executables, keys = build_probes(repo, cache, args.keep_builds, commits, scratch, log)
+        executables, keys = build_probes(repo, cache, args.keep_builds, commits, scratch, log,
+                                         products_for(args.only))
         shim = probes.build_shim(cache)
         plan = probes.Plan(args.min_runs, args.max_runs, args.agreement)
-        measured = count_all(executables, plan, args.jobs, scratch, dict(args.probe_env), shim, log)
+        measured = count_all(executables, plan, args.jobs, scratch, dict(args.probe_env), shim, log, args.only)
     except (builds.BuildError, probes.ProbeError, OSError) as error:
         raise Unmeasured(str(error)) from error
 
@@ -150,7 +168,8 @@ def run(args, repo: Path, cache: Path, base, candidate, scratch: Path, acceptanc
         "builds": keys,
         "settings": {"threshold": args.threshold, "budget": args.budget, "min_runs": args.min_runs,
                      "max_runs": args.max_runs, "agreement": args.agreement,
-                     "probe_env": dict(args.probe_env), "history_ref": None if args.no_history else args.history_ref,
+                     "probe_env": dict(args.probe_env), "only": list(args.only),
+                     "history_ref": None if args.no_history else args.history_ref,
                      "history_records": len(records)},
         "base": {"commit": base.sha, "subject": base.subject,
                  "figures": {f: round(c.per_step) for f, c in measured["base"].items()}},

@@ -194,6 +194,13 @@ class RepoTest(unittest.TestCase):
         self.assertEqual(code, cli.EXIT_USAGE)
         self.assertIn("is not a full commit id", err)
 
+    def test_a_partial_run_is_not_recorded(self):
+        partial = self.record_file(self.head, {"a/x": 1}, settings={"only": ["njtui/*"]})
+        code, _, err = run_main("history", "append", "--repo", str(self.repo), "--record", str(partial))
+        self.assertEqual(code, cli.EXIT_USAGE)
+        self.assertIn("counted only njtui/*: main's history takes whole runs", err)
+        self.assertEqual(history.read_branch(self.repo), [])
+
     def test_a_wall_record_of_another_commit_is_refused(self):
         wall = self.repo.parent / f"{self.repo.name}-wall.json"
         wall.write_text(json.dumps({"candidate": {"commit": "b" * 40}, "metrics": {}}))

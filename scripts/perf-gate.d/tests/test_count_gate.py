@@ -53,7 +53,7 @@ class GateTest(unittest.TestCase):
 
     def args(self, **overrides):
         values = dict(keep_builds=4, min_runs=2, max_runs=9, agreement=0.002, jobs=2, probe_env=[],
-                      threshold=0.015, budget=0.03, no_history=False, history_ref="perf-history")
+                      threshold=0.015, budget=0.03, no_history=False, history_ref="perf-history", only=[])
         values.update(overrides)
         return argparse.Namespace(**values)
 
@@ -146,6 +146,26 @@ class GateTest(unittest.TestCase):
             with self.assertRaisesRegex(count_gate.Unmeasured, "probe died"):
                 count_gate.run(self.args(), self.repo, self.repo / "cache", self.base, self.candidate, self.repo,
                                [], lambda m: None)
+
+
+class OnlyTest(unittest.TestCase):
+    def test_only_builds_the_probes_its_globs_can_match(self):
+        self.assertEqual(count_gate.products_for([]), ("notejam-probe", "njtui-probe"))
+        self.assertEqual(count_gate.products_for(["njtui/*"]), ("njtui-probe",))
+        self.assertEqual(count_gate.products_for(["notejam/sign_in", "njtui/frame_logs"]),
+                         ("notejam-probe", "njtui-probe"))
+        self.assertEqual(count_gate.products_for(["*/frame_*"]), ("notejam-probe", "njtui-probe"))
+
+    def test_only_counts_the_scenarios_it_matches(self):
+        listed = [count_gate.probes.Scenario(n, 1, "") for n in ("njtui/frame_logs", "njtui/log_ingest")]
+        with mock.patch.object(count_gate.probes, "list_scenarios", return_value=listed), \
+                mock.patch.object(count_gate.probes, "measure", return_value={}) as measure:
+            count_gate.count_all({"base": {"njtui-probe": Path("/p")}}, None, 1, Path("/s"), {}, None,
+                                 lambda m: None, ["*/log_*"])
+            self.assertEqual([s.name for _, _, s in measure.call_args.args[0]], ["njtui/log_ingest"])
+            with self.assertRaisesRegex(count_gate.probes.ProbeError, "no scenario matches --only nope/"):
+                count_gate.count_all({"base": {"njtui-probe": Path("/p")}}, None, 1, Path("/s"), {}, None,
+                                     lambda m: None, ["nope/*"])
 
 
 class ToolchainTest(unittest.TestCase):
