@@ -8,6 +8,11 @@
 //!   default and what each caller passes), so a retention of
 //!   `var.daily_retention_days` is checked against every number an
 //!   environment can give it.
+//! - [`Ctx::strings`] lists every string a list expression can hold (literal
+//!   lists, `for` expressions, `flatten`/`concat`/`distinct`, locals and
+//!   list variables), each rendered like `render`, so a trust policy's
+//!   `[for r in var.refs : "repo:${var.repo}:ref:${r}"]` reads as one
+//!   subject per ref the variable can hold.
 
 use std::collections::BTreeMap;
 
@@ -66,6 +71,8 @@ pub struct Ctx<'a> {
     pub module: &'a ModuleDir,
     pub each_key: Option<String>,
     pub each_value: Option<Expression>,
+    /// Names bound by enclosing `for` expressions, innermost last.
+    bindings: Vec<(String, Expression)>,
     depth: usize,
 }
 
@@ -76,6 +83,7 @@ impl<'a> Ctx<'a> {
             module,
             each_key: None,
             each_value: None,
+            bindings: Vec::new(),
             depth: 0,
         }
     }
@@ -86,6 +94,20 @@ impl<'a> Ctx<'a> {
             each_value: Some(value),
             ..self.clone()
         }
+    }
+
+    fn bind(&self, name: &str, value: Expression) -> Self {
+        let mut ctx = self.clone();
+        ctx.bindings.push((name.to_owned(), value));
+        ctx
+    }
+
+    fn bound(&self, name: &str) -> Option<&Expression> {
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     fn deeper(&self) -> Option<Self> {
@@ -111,6 +133,16 @@ impl<'a> Ctx<'a> {
                 TemplateExpr::Heredoc(h) => ctx.render_template(&h.template),
             },
             Expression::Parenthesis(inner) => ctx.render(inner),
+            Expression::Variable(v) => match ctx.bound(v.as_str()) {
+                Some(value) => ctx.render(&value.clone()),
+                None => format!("${{{expr}}}"),
+            },
+            Expression::Traversal(t) if ctx.bound_base(t).is_some() => {
+                match ctx.resolve_traversal(t).as_slice() {
+                    [Resolved::Value(value)] => ctx.render(value),
+                    _ => format!("${{{expr}}}"),
+                }
+            }
             Expression::Traversal(t) => match ctx.traversal_root(t) {
                 Some(("local", name, [])) => match ctx.module.locals.get(name) {
                     Some(value) => ctx.render(value),
@@ -187,6 +219,10 @@ impl<'a> Ctx<'a> {
                 }
             }
             Expression::Parenthesis(inner) => ctx.resolve(inner),
+            Expression::Variable(v) => match ctx.bound(v.as_str()) {
+                Some(value) => ctx.resolve(&value.clone()),
+                None => vec![Resolved::Unknown(v.to_string())],
+            },
             Expression::Conditional(c) => {
                 let mut out = ctx.resolve(&c.true_expr);
                 out.extend(ctx.resolve(&c.false_expr));
@@ -204,6 +240,13 @@ impl<'a> Ctx<'a> {
                 Expression::Traversal(Box::new(t.clone())).to_string(),
             )]
         };
+        if let Some(value) = self.bound_base(t) {
+            return self
+                .resolve(&value.clone())
+                .into_iter()
+                .flat_map(|b| self.apply_operators(b, &t.operators))
+                .collect();
+        }
         let Some((base, name, rest)) = self.traversal_root(t) else {
             return unknown();
         };
@@ -290,6 +333,114 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The value bound to the base of `p[0]` or `p.name` by an enclosing
+    /// `for`.
+    fn bound_base(&self, t: &Traversal) -> Option<&Expression> {
+        match &t.expr {
+            Expression::Variable(v) => self.bound(v.as_str()),
+            _ => None,
+        }
+    }
+
+    // ------------------------------------------------------------ lists
+
+    /// Every string a list expression can hold, each rendered as
+    /// [`Ctx::render`] does (a variable with no known value stays
+    /// `${var.name}`). Lists are followed through literals, `for`
+    /// expressions (over collections that resolve), `flatten`, `concat`,
+    /// `distinct`, `toset`, `tolist`, `compact`, `sort`, locals and
+    /// variables (their default and every caller's value); a `for`'s `if`
+    /// is ignored, so the result may hold more than the list ever does,
+    /// never less. A piece that cannot be followed is rendered as a whole
+    /// (`${...}`), which the rules treat as unknown.
+    pub fn strings(&self, expr: &Expression) -> Vec<String> {
+        let Some(ctx) = self.deeper() else {
+            return vec![format!("${{{expr}}}")];
+        };
+        match expr {
+            Expression::Array(items) => items.iter().flat_map(|i| ctx.strings(i)).collect(),
+            Expression::Parenthesis(inner) => ctx.strings(inner),
+            Expression::Conditional(c) => {
+                let mut out = ctx.strings(&c.true_expr);
+                out.extend(ctx.strings(&c.false_expr));
+                out
+            }
+            Expression::ForExpr(f) => {
+                let mut out = Vec::new();
+                for collection in ctx.resolve(&f.collection_expr) {
+                    let items: Vec<(Expression, Expression)> = match collection {
+                        Resolved::Value(Expression::Array(items)) => items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (Expression::from(i as u64), v))
+                            .collect(),
+                        Resolved::Value(Expression::Object(obj)) => obj
+                            .into_iter()
+                            .map(|(k, v)| (Expression::String(object_key(&k)), v))
+                            .collect(),
+                        _ => {
+                            out.push(format!("${{{expr}}}"));
+                            continue;
+                        }
+                    };
+                    for (key, value) in items {
+                        let mut inner = ctx.bind(f.value_var.as_str(), value);
+                        if let Some(k) = &f.key_var {
+                            inner = inner.bind(k.as_str(), key);
+                        }
+                        out.extend(inner.strings(&f.value_expr));
+                    }
+                }
+                out
+            }
+            Expression::FuncCall(call)
+                if matches!(
+                    call.name.name.as_str(),
+                    "flatten" | "concat" | "distinct" | "toset" | "tolist" | "compact" | "sort"
+                ) =>
+            {
+                call.args.iter().flat_map(|a| ctx.strings(a)).collect()
+            }
+            Expression::Traversal(t) => match ctx.traversal_root(t) {
+                Some(("local", name, [])) if ctx.bound_base(t).is_none() => {
+                    match ctx.module.locals.get(name) {
+                        Some(value) => ctx.strings(value),
+                        None => vec![format!("${{{expr}}}")],
+                    }
+                }
+                _ => ctx.resolved_strings(expr),
+            },
+            Expression::Variable(_) => ctx.resolved_strings(expr),
+            other => vec![ctx.render(other)],
+        }
+    }
+
+    /// `strings` of a reference: its resolved lists and strings, or the
+    /// reference rendered when any value it can take is unknown.
+    fn resolved_strings(&self, expr: &Expression) -> Vec<String> {
+        let values = self.resolve(expr);
+        let known = !values.is_empty()
+            && values.iter().all(|v| {
+                matches!(
+                    v,
+                    Resolved::Value(Expression::Array(_) | Expression::String(_))
+                )
+            });
+        if !known {
+            return vec![self.render(expr)];
+        }
+        values
+            .into_iter()
+            .flat_map(|v| match v {
+                Resolved::Value(Expression::Array(items)) => {
+                    items.iter().flat_map(|i| self.strings(i)).collect()
+                }
+                Resolved::Value(Expression::String(s)) => vec![s],
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
     /// A variable's default and whatever every caller of this module passes.
     fn variable_values(&self, name: &str) -> Vec<Resolved> {
         let mut out = Vec::new();
@@ -307,6 +458,7 @@ impl<'a> Ctx<'a> {
                     module: caller,
                     each_key: None,
                     each_value: None,
+                    bindings: Vec::new(),
                     ..self.clone()
                 };
                 out.extend(caller_ctx.resolve(arg));
@@ -674,5 +826,69 @@ mod tests {
         let module = t.module(std::path::Path::new("m")).unwrap();
         let expr = first_attr(&t, "m", "y", "s");
         assert_eq!(Ctx::new(&t, module).render(&expr), "a-${b}-d");
+    }
+
+    #[test]
+    fn strings_expand_for_expressions_over_variables_and_flatten() {
+        let t = tree(&[
+            (
+                "mod/main.tf",
+                r#"
+                variable "refs" { default = ["refs/heads/main"] }
+                variable "envs" { default = ["a", "b"] }
+                locals {
+                  sub  = "repo:${var.repo}"
+                  subs = flatten([
+                    for e in var.envs : [for r in var.refs : "${local.sub}:environment:${e}:ref:${r}"]
+                  ])
+                }
+                resource "x" "y" { values = local.subs }
+                "#,
+            ),
+            (
+                "root/main.tf",
+                r#"
+                module "m" {
+                  source = "../mod"
+                  refs   = ["refs/heads/release"]
+                }
+                "#,
+            ),
+        ]);
+        let expr = first_attr(&t, "mod", "y", "values");
+        let ctx = Ctx::new(&t, t.module(std::path::Path::new("mod")).unwrap());
+        let mut got = ctx.strings(&expr);
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                "repo:${var.repo}:environment:a:ref:refs/heads/main",
+                "repo:${var.repo}:environment:a:ref:refs/heads/release",
+                "repo:${var.repo}:environment:b:ref:refs/heads/main",
+                "repo:${var.repo}:environment:b:ref:refs/heads/release",
+            ]
+        );
+    }
+
+    #[test]
+    fn strings_keep_what_cannot_be_followed_as_one_unknown_piece() {
+        let t = tree(&[(
+            "m/main.tf",
+            r#"
+            locals { g = ["x", "y"] }
+            resource "x" "y" {
+              a = [for g in local.g : "arn:${g}/*"]
+              b = [for v in var.unset : "p-${v}"]
+              c = concat(["one"], var.unset)
+            }
+            "#,
+        )]);
+        let module = t.module(std::path::Path::new("m")).unwrap();
+        let ctx = Ctx::new(&t, module);
+        let get = |name| ctx.strings(&first_attr(&t, "m", "y", name));
+        assert_eq!(get("a"), vec!["arn:x/*", "arn:y/*"]);
+        assert_eq!(get("b").len(), 1);
+        assert!(get("b")[0].starts_with("${"), "{:?}", get("b"));
+        assert_eq!(get("c"), vec!["one", "${var.unset}"]);
     }
 }

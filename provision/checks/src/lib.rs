@@ -4,6 +4,7 @@
 //! hcl-rs (no provider, no plan).
 
 pub mod eval;
+pub mod iam;
 pub mod packer;
 pub mod rules;
 pub mod taggable;

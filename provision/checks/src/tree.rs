@@ -64,6 +64,8 @@ pub struct ModuleDir {
     /// Relative to the tree's root ("" for the root itself).
     pub dir: PathBuf,
     pub resources: Vec<Resource>,
+    /// `data "TYPE" "NAME" { ... }` blocks (their address is `data.TYPE.NAME`).
+    pub data_sources: Vec<Resource>,
     pub variables: BTreeMap<String, Variable>,
     pub locals: BTreeMap<String, Expression>,
     pub module_calls: Vec<ModuleCall>,
@@ -130,6 +132,19 @@ impl Tree {
                 .iter()
                 .filter(move |c| c.target.as_deref() == Some(dir))
                 .map(move |c| (m, c))
+        })
+    }
+
+    /// Data sources of one type, anywhere in the tree.
+    pub fn data_sources<'a>(
+        &'a self,
+        rtype: &'a str,
+    ) -> impl Iterator<Item = (&'a ModuleDir, &'a Resource)> + 'a {
+        self.modules.iter().flat_map(move |m| {
+            m.data_sources
+                .iter()
+                .filter(move |d| d.rtype == rtype)
+                .map(move |d| (m, d))
         })
     }
 
@@ -202,6 +217,12 @@ fn add_file(module: &mut ModuleDir, file: &Path, text: &str) -> Result<(), LoadE
     for block in body.blocks() {
         match (block.identifier.as_str(), labels(block).as_slice()) {
             ("resource", [rtype, name]) => module.resources.push(Resource {
+                file: file.to_path_buf(),
+                rtype: rtype.clone(),
+                name: name.clone(),
+                body: block.body.clone(),
+            }),
+            ("data", [rtype, name]) => module.data_sources.push(Resource {
                 file: file.to_path_buf(),
                 rtype: rtype.clone(),
                 name: name.clone(),
