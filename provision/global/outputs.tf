@@ -9,8 +9,13 @@ output "github_oidc_provider_arn" {
 }
 
 output "terraform_plan_role_arn" {
-  description = "Role for terraform plan jobs."
+  description = "Role for terraform plan jobs of pushes to the allowed refs (main): state access."
   value       = aws_iam_role.terraform_plan.arn
+}
+
+output "terraform_pr_plan_role_arn" {
+  description = "Role for speculative terraform plan jobs of pull requests: no state, no secrets."
+  value       = aws_iam_role.terraform_pr_plan.arn
 }
 
 output "terraform_apply_role_arn" {

@@ -30,14 +30,25 @@ variable "github_repository" {
   }
 }
 
+variable "github_allowed_refs" {
+  description = "Git refs whose workflow runs may assume the plan (main pushes) and apply roles; matched exactly in the OIDC sub claim."
+  type        = list(string)
+  default     = ["refs/heads/main"]
+
+  validation {
+    condition     = length(var.github_allowed_refs) > 0 && alltrue([for r in var.github_allowed_refs : can(regex("^refs/(heads|tags)/[A-Za-z0-9._/-]+$", r))])
+    error_message = "github_allowed_refs must be a non-empty list of full refs such as refs/heads/main, without wildcards."
+  }
+}
+
 variable "terraform_apply_github_environments" {
   description = "GitHub environments whose jobs may assume the apply role."
   type        = list(string)
   default     = ["infra-staging", "infra-prod"]
 
   validation {
-    condition     = length(var.terraform_apply_github_environments) > 0
-    error_message = "At least one GitHub environment must be allowed to apply."
+    condition     = length(var.terraform_apply_github_environments) > 0 && alltrue([for e in var.terraform_apply_github_environments : can(regex("^[A-Za-z0-9._-]+$", e))])
+    error_message = "At least one GitHub environment must be allowed to apply, each a plain name (no wildcards)."
   }
 }
 

@@ -203,6 +203,45 @@ resource "aws_codedeploy_deployment_group" "this" {
   }
 }
 
+resource "aws_codedeploy_deployment_group" "canary" {
+  app_name              = var.application_name
+  deployment_group_name = "${var.environment}-canary"
+
+  ec2_tag_set {
+    ec2_tag_filter {
+      key   = "Project"
+      type  = "KEY_AND_VALUE"
+      value = "notejam"
+    }
+
+    ec2_tag_filter {
+      key   = "Environment"
+      type  = "KEY_AND_VALUE"
+      value = var.environment
+    }
+
+    ec2_tag_filter {
+      key   = "Canary"
+      type  = "KEY_AND_VALUE"
+      value = "true"
+    }
+  }
+
+  auto_rollback_configuration {
+    enabled = true
+    events  = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]
+  }
+
+  alarm_configuration {
+    enabled = true
+    alarms  = ["p99", "5xx"]
+  }
+
+  tags = {
+    Tier = "delivery"
+  }
+}
+
 resource "aws_backup_vault" "this" {
   name = local.name
 
@@ -547,9 +586,91 @@ fn codedeploy_names_and_rollback() {
             ),
         ],
         &[
+            r#".: aws_codedeploy_deployment_group: no CodeDeploy deployment group "${var.environment}" (the fleet) is defined"#,
+            r#"modules/app/main.tf: aws_codedeploy_deployment_group.canary: app_name must be "notejam" (found "notes")"#,
             r#"modules/app/main.tf: aws_codedeploy_deployment_group.this: app_name must be "notejam" (found "notes")"#,
-            r#"modules/app/main.tf: aws_codedeploy_deployment_group.this: deployment_group_name is Some("production"); the contract names the group after the environment ("${var.environment}")"#,
+            r#"modules/app/main.tf: aws_codedeploy_deployment_group.this: deployment_group_name is Some("production"); the contract names the groups after the environment ("${var.environment}") and its canary ("${var.environment}-canary")"#,
             "modules/app/main.tf: aws_codedeploy_deployment_group.this: does not roll back on DEPLOYMENT_STOP_ON_ALARM",
+        ],
+    );
+}
+
+#[test]
+fn canary_group_missing() {
+    let start = MAIN
+        .find("resource \"aws_codedeploy_deployment_group\" \"canary\"")
+        .unwrap();
+    let end = MAIN.find("resource \"aws_backup_vault\"").unwrap();
+    assert_violations(
+        &[(MAIN_PATH, &MAIN[start..end], "")],
+        &[
+            r#".: aws_codedeploy_deployment_group: no CodeDeploy deployment group "${var.environment}-canary" (the canary) is defined"#,
+        ],
+    );
+}
+
+#[test]
+fn canary_group_without_the_canary_filter() {
+    assert_violations(
+        &[(
+            MAIN_PATH,
+            "      key   = \"Canary\"",
+            "      key   = \"Stage\"",
+        )],
+        &[
+            r#"modules/app/main.tf: aws_codedeploy_deployment_group.canary: the canary group's ec2_tag_set lacks the filter Canary = "true" (type KEY_AND_VALUE)"#,
+        ],
+    );
+}
+
+#[test]
+fn canary_group_filters_in_separate_sets_are_ored() {
+    assert_violations(
+        &[(
+            MAIN_PATH,
+            "      value = var.environment\n    }\n\n    ec2_tag_filter {\n      key   = \"Canary\"",
+            "      value = var.environment\n    }\n  }\n\n  ec2_tag_set {\n    ec2_tag_filter {\n      key   = \"Canary\"",
+        )],
+        &[
+            "modules/app/main.tf: aws_codedeploy_deployment_group.canary: the canary group has several ec2_tag_set blocks; sets are ORed: use one set with all three filters",
+        ],
+    );
+}
+
+#[test]
+fn canary_group_with_the_whole_auto_scaling_group() {
+    assert_violations(
+        &[(
+            MAIN_PATH,
+            "  deployment_group_name = \"${var.environment}-canary\"\n",
+            "  deployment_group_name = \"${var.environment}-canary\"\n  autoscaling_groups    = [aws_autoscaling_group.web.name]\n",
+        )],
+        &[
+            "modules/app/main.tf: aws_codedeploy_deployment_group.canary: the canary group sets autoscaling_groups, which adds every instance of those groups: it must select by tags only",
+        ],
+    );
+}
+
+#[test]
+fn canary_group_without_alarms() {
+    assert_violations(
+        &[(MAIN_PATH, "alarms  = [\"p99\", \"5xx\"]", "alarms  = []")],
+        &[
+            "modules/app/main.tf: aws_codedeploy_deployment_group.canary: alarm_configuration lists no alarms, so no alarm can stop a deployment",
+        ],
+    );
+}
+
+#[test]
+fn auto_scaling_group_that_makes_every_instance_a_canary() {
+    assert_violations(
+        &[(
+            MAIN_PATH,
+            "    value               = \"bastion\"\n    propagate_at_launch = true\n  }\n",
+            "    value               = \"bastion\"\n    propagate_at_launch = true\n  }\n\n  tag {\n    key                 = \"Canary\"\n    value               = \"true\"\n    propagate_at_launch = true\n  }\n",
+        )],
+        &[
+            "modules/app/main.tf: aws_autoscaling_group.bastion: sets the Canary tag: every instance it launches would be in the canary deployment group; only the pipeline tags a canary",
         ],
     );
 }

@@ -44,10 +44,12 @@ output "buckets" {
 }
 
 output "codedeploy" {
-  description = "CodeDeploy application and deployment group."
+  description = "CodeDeploy application, the fleet and canary deployment groups, and the tag that marks a canary."
   value = {
-    application      = module.delivery.application_name
-    deployment_group = module.delivery.deployment_group_name
+    application             = module.delivery.application_name
+    deployment_group        = module.delivery.deployment_group_name
+    canary_deployment_group = module.delivery.canary_deployment_group_name
+    canary_tag_key          = module.delivery.canary_tag_key
   }
 }
 

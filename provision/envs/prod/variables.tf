@@ -88,6 +88,12 @@ variable "github_repository" {
   type        = string
 }
 
+variable "github_allowed_refs" {
+  description = "Git refs whose jobs in the GitHub environment named like this one may deploy (matched exactly in the OIDC sub claim)."
+  type        = list(string)
+  default     = ["refs/heads/main"]
+}
+
 variable "backup_copy_vault_arn" {
   description = "Vault in another region receiving copies of every recovery point; null for none."
   type        = string

@@ -187,6 +187,7 @@ module "delivery" {
   github_oidc_provider_arn   = data.aws_iam_openid_connect_provider.github.arn
   github_repository          = var.github_repository
   github_environment         = local.environment
+  github_allowed_refs        = var.github_allowed_refs
 }
 
 module "observability" {

@@ -8,8 +8,27 @@ locals {
   region     = data.aws_region.current.region
   partition  = data.aws_partition.current.partition
 
-  app_arn   = "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:application:${var.application_name}"
-  group_arn = "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:deploymentgroup:${var.application_name}/${var.environment}"
+  # The contract's groups: <env> (the fleet) and <env>-canary (the instances
+  # tagged Canary = true, one at a time, before the fleet).
+  fleet_group  = var.environment
+  canary_group = "${var.environment}-canary"
+  canary_tag   = "Canary"
+  # One instance at a time is a canary: all of it at once.
+  canary_config = "CodeDeployDefault.AllAtOnce"
+
+  app_arn    = "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:application:${var.application_name}"
+  group_arns = [for g in [local.fleet_group, local.canary_group] : "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:deploymentgroup:${var.application_name}/${g}"]
+  config_arns = [for c in distinct([var.deployment_config_name, local.canary_config]) :
+  "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:deploymentconfig:${c}"]
+  alarm_arns = [for a in var.rollback_alarm_names : "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${a}"]
+
+  # The pipeline uploads bundles as notejam/<revision>.zip
+  # (.github/workflows/scripts/codedeploy); it may touch nothing else.
+  bundle_prefix = "notejam/"
+
+  # The customized OIDC subject (see provision/global/main.tf): a job in the
+  # GitHub environment on one of the allowed refs.
+  deploy_subs = [for r in var.github_allowed_refs : "repo:${var.github_repository}:environment:${var.github_environment}:ref:${r}"]
 }
 
 # ---------------------------------------------------------------- CodeDeploy service role
@@ -86,11 +105,12 @@ resource "aws_iam_role_policy" "codedeploy_launch_template" {
   policy = data.aws_iam_policy_document.codedeploy_launch_template.json
 }
 
-# ---------------------------------------------------------------- deployment group
+# ---------------------------------------------------------------- deployment groups
 
+# The fleet: every instance of the web Auto Scaling group.
 resource "aws_codedeploy_deployment_group" "this" {
   app_name               = var.application_name
-  deployment_group_name  = var.environment
+  deployment_group_name  = local.fleet_group
   service_role_arn       = aws_iam_role.codedeploy.arn
   deployment_config_name = var.deployment_config_name
   autoscaling_groups     = [var.web_autoscaling_group_name]
@@ -126,11 +146,69 @@ resource "aws_codedeploy_deployment_group" "this" {
   }
 }
 
+# The canary: the web instances the pipeline has tagged Canary = true (it
+# tags one, deploys here, watches the alarms, then deploys the fleet and
+# removes the tag). The three filters sit in ONE ec2_tag_set, so an instance
+# must match all of them (AND); separate ec2_tag_filter blocks would be OR.
+# No autoscaling_groups here: that would add every instance of the group.
+resource "aws_codedeploy_deployment_group" "canary" {
+  app_name               = var.application_name
+  deployment_group_name  = local.canary_group
+  service_role_arn       = aws_iam_role.codedeploy.arn
+  deployment_config_name = local.canary_config
+
+  ec2_tag_set {
+    ec2_tag_filter {
+      key   = "Project"
+      type  = "KEY_AND_VALUE"
+      value = "notejam"
+    }
+
+    ec2_tag_filter {
+      key   = "Environment"
+      type  = "KEY_AND_VALUE"
+      value = var.environment
+    }
+
+    ec2_tag_filter {
+      key   = local.canary_tag
+      type  = "KEY_AND_VALUE"
+      value = "true"
+    }
+  }
+
+  # The canary leaves the target group while it installs, like the fleet.
+  deployment_style {
+    deployment_type   = "IN_PLACE"
+    deployment_option = "WITH_TRAFFIC_CONTROL"
+  }
+
+  load_balancer_info {
+    target_group_info {
+      name = var.target_group_name
+    }
+  }
+
+  auto_rollback_configuration {
+    enabled = true
+    events  = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]
+  }
+
+  alarm_configuration {
+    enabled = true
+    alarms  = var.rollback_alarm_names
+  }
+
+  tags = {
+    Tier = "delivery"
+  }
+}
+
 # ---------------------------------------------------------------- pipeline role
 
-# GitHub Actions jobs running in the GitHub environment named like this one
-# assume it with OIDC (no stored keys): upload a bundle, start a deployment,
-# watch it.
+# GitHub Actions jobs running in the GitHub environment named like this one,
+# on an allowed ref (main), assume it with OIDC (no stored keys): upload a
+# bundle, mark a canary, deploy it and then the fleet, watch the alarms.
 data "aws_iam_policy_document" "deploy_assume" {
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -149,7 +227,7 @@ data "aws_iam_policy_document" "deploy_assume" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]
+      values   = local.deploy_subs
     }
   }
 }
@@ -165,17 +243,32 @@ resource "aws_iam_role" "deploy" {
   }
 }
 
+# Resource types and condition keys per action follow the Service
+# Authorization Reference (CodeDeploy, Amazon S3, Amazon EC2, Auto Scaling,
+# CloudWatch); "*" only where the action supports no resource-level
+# permissions.
 data "aws_iam_policy_document" "deploy" {
   statement {
-    sid       = "UploadBundles"
-    actions   = ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"]
-    resources = ["${var.artifacts_bucket_arn}/*"]
+    sid = "UploadBundles"
+    actions = [
+      "s3:PutObject",
+      "s3:GetObject",
+      "s3:GetObjectVersion",
+      "s3:AbortMultipartUpload",
+    ]
+    resources = ["${var.artifacts_bucket_arn}/${local.bundle_prefix}*"]
   }
 
   statement {
     sid       = "ListBundles"
     actions   = ["s3:ListBucket"]
     resources = [var.artifacts_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.bundle_prefix}*"]
+    }
   }
 
   statement {
@@ -191,15 +284,20 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid = "DeployToThisGroup"
+    sid = "DeployToTheseGroups"
     actions = [
       "codedeploy:CreateDeployment",
       "codedeploy:GetDeployment",
+      "codedeploy:BatchGetDeployments",
       "codedeploy:StopDeployment",
       "codedeploy:GetDeploymentGroup",
       "codedeploy:ListDeployments",
+      "codedeploy:ListDeploymentInstances",
+      "codedeploy:GetDeploymentInstance",
+      "codedeploy:ListDeploymentTargets",
+      "codedeploy:BatchGetDeploymentTargets",
     ]
-    resources = [local.group_arn]
+    resources = local.group_arns
   }
 
   statement {
@@ -213,15 +311,135 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid       = "ReadDeploymentConfigs"
+    sid       = "ReadTheDeploymentConfigs"
     actions   = ["codedeploy:GetDeploymentConfig"]
-    resources = ["arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:deploymentconfig:*"]
+    resources = local.config_arns
+  }
+
+  # A rollback made while an alarm is still in ALARM (a bake after a
+  # successful deployment found it) must not be stopped by that alarm: the
+  # pipeline creates it with overrideAlarmConfiguration (alarms off for
+  # that one deployment), which AWS authorizes as
+  # codedeploy:UpdateDeploymentGroup on the group (CodeDeploy API
+  # Reference, CreateDeployment, overrideAlarmConfiguration). CodeDeploy
+  # has no condition key to allow only that use, so the role could also
+  # reconfigure these two groups; it still cannot pass another service role
+  # (no iam:PassRole), touch any other group, or outlive the next apply,
+  # which puts the groups back as written here.
+  statement {
+    sid       = "OverrideTheAlarmsOfARollback"
+    actions   = ["codedeploy:UpdateDeploymentGroup"]
+    resources = local.group_arns
+  }
+
+  # Finding the web instances to pick a canary from. These Describe actions
+  # support no resource-level permissions.
+  statement {
+    sid = "FindTheInstances"
+    actions = [
+      "autoscaling:DescribeAutoScalingGroups",
+      "autoscaling:DescribeAutoScalingInstances",
+      "ec2:DescribeInstances",
+      "ec2:DescribeTags",
+    ]
+    resources = ["*"]
+  }
+
+  # Marking the canary: the Canary tag, set to "true", and no other tag, on
+  # this environment's web instances only. The Null test refuses a request
+  # without tag keys (a DeleteTags without tags would delete them all, and
+  # ForAllValues alone is true for an empty set).
+  statement {
+    sid       = "MarkTheCanary"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:instance/*"]
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "aws:TagKeys"
+      values   = [local.canary_tag]
+    }
+
+    condition {
+      test     = "Null"
+      variable = "aws:TagKeys"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/${local.canary_tag}"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = ["notejam"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [var.environment]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Tier"
+      values   = ["web"]
+    }
+  }
+
+  statement {
+    sid       = "UnmarkTheCanary"
+    actions   = ["ec2:DeleteTags"]
+    resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:instance/*"]
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "aws:TagKeys"
+      values   = [local.canary_tag]
+    }
+
+    condition {
+      test     = "Null"
+      variable = "aws:TagKeys"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = ["notejam"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [var.environment]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Tier"
+      values   = ["web"]
+    }
+  }
+
+  # The rollback alarms' state while the canary bakes. DescribeAlarms can
+  # be scoped to metric alarms' ARNs (only composite alarms need "*"), so
+  # the pipeline must name them: describe-alarms --alarm-names ....
+  statement {
+    sid       = "WatchTheRollbackAlarms"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = local.alarm_arns
   }
 }
 
 resource "aws_iam_policy" "deploy" {
   name        = "${local.name}-deploy"
-  description = "Upload bundles to and deploy notejam ${var.environment}"
+  description = "Upload bundles to and deploy notejam ${var.environment} (canary, then fleet)"
   policy      = data.aws_iam_policy_document.deploy.json
 
   tags = {

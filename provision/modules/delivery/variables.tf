@@ -20,7 +20,7 @@ variable "application_name" {
 }
 
 variable "deployment_config_name" {
-  description = "How many instances CodeDeploy takes out of service at once."
+  description = "How many instances of the fleet group <env> CodeDeploy takes out of service at once (the canary group always deploys AllAtOnce)."
   type        = string
   default     = "CodeDeployDefault.OneAtATime"
 
@@ -46,7 +46,7 @@ variable "target_group_name" {
 }
 
 variable "rollback_alarm_names" {
-  description = "Alarms that stop a deployment and roll it back (p99 latency, 5xx rate)."
+  description = "Alarms that stop a deployment of either group and roll it back (p99 latency, 5xx rate); the deploy role may describe these."
   type        = list(string)
 
   validation {
@@ -88,4 +88,20 @@ variable "github_repository" {
 variable "github_environment" {
   description = "GitHub environment a job must run in to assume the deploy role (protection rules, such as a required approval for prod, live there)."
   type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+$", var.github_environment))
+    error_message = "github_environment must be a plain GitHub environment name (no wildcards)."
+  }
+}
+
+variable "github_allowed_refs" {
+  description = "Git refs whose jobs (in github_environment) may assume the deploy role; matched exactly in the OIDC sub claim."
+  type        = list(string)
+  default     = ["refs/heads/main"]
+
+  validation {
+    condition     = length(var.github_allowed_refs) > 0 && alltrue([for r in var.github_allowed_refs : can(regex("^refs/(heads|tags)/[A-Za-z0-9._/-]+$", r))])
+    error_message = "github_allowed_refs must be a non-empty list of full refs such as refs/heads/main, without wildcards."
+  }
 }

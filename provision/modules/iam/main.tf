@@ -26,6 +26,11 @@ locals {
     ]
   ])
 
+  # Each environment's fleet group <env> and canary group <env>-canary.
+  deployment_groups = flatten([
+    for e in local.envs : [for g in [e, "${e}-canary"] : "${local.arn.codedeploy}:deploymentgroup:notejam/${g}"]
+  ])
+
   artifacts_buckets = [for e in local.envs : "arn:${local.partition}:s3:::notejam-${e}-artifacts-${local.account_id}-${local.region}"]
 }
 
@@ -89,7 +94,7 @@ data "aws_iam_policy_document" "readonly" {
     actions = ["codedeploy:Get*", "codedeploy:BatchGet*"]
     resources = concat(
       ["${local.arn.codedeploy}:application:notejam"],
-      [for e in local.envs : "${local.arn.codedeploy}:deploymentgroup:notejam/${e}"],
+      local.deployment_groups,
       ["${local.arn.codedeploy}:deploymentconfig:*"],
     )
   }
@@ -159,9 +164,17 @@ data "aws_iam_policy_document" "operator" {
   }
 
   statement {
-    sid       = "DeployAndStop"
-    actions   = ["codedeploy:CreateDeployment", "codedeploy:StopDeployment"]
+    sid       = "Deploy"
+    actions   = ["codedeploy:CreateDeployment"]
     resources = [for e in local.envs : "${local.arn.codedeploy}:deploymentgroup:notejam/${e}"]
+  }
+
+  # A canary deployment the pipeline started can be stopped (and so rolled
+  # back) from the console as well.
+  statement {
+    sid       = "Stop"
+    actions   = ["codedeploy:StopDeployment"]
+    resources = local.deployment_groups
   }
 
   # CreateDeployment of an S3 revision registers that revision with the

@@ -7,6 +7,7 @@ mod delivery;
 mod instances;
 mod logs;
 mod parameters;
+mod pipeline;
 mod roots;
 mod storage;
 mod tags;
@@ -55,6 +56,7 @@ pub fn check(tree: &Tree) -> Vec<Violation> {
     out.extend(storage::check(&instances));
     out.extend(parameters::check(&instances));
     out.extend(roots::check(tree));
+    out.extend(pipeline::check(tree));
     out.sort();
     out.dedup();
     out
