@@ -242,6 +242,8 @@ class BuildCache:
             command.append("--message-format=json-render-diagnostics")
         started = time.monotonic()
         with open(log_path, "w") as log:
+            # Diagnostics (rendered) go to the log, whose tail is the error message;
+            # cargo's JSON messages stay in memory, to find the bench's executable.
             result = subprocess.run(
                 command,
                 cwd=self.src,
@@ -250,7 +252,6 @@ class BuildCache:
                 stderr=log,
                 text=True,
             )
-            log.write(result.stdout)
         if result.returncode != 0:
             tail = "\n".join(log_path.read_text(errors="replace").strip().splitlines()[-15:])
             raise BuildError(f"{commit.short}: {' '.join(command)} failed ({result.returncode}):\n{tail}")

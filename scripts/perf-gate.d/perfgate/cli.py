@@ -141,6 +141,8 @@ def parser() -> argparse.ArgumentParser:
                    help="and at most, while its two lowest runs disagree (default 9)")
     c.add_argument("--agreement", type=percentage, default=0.002, metavar="PCT",
                    help="how close a figure's two lowest runs must be to stop adding runs (default 0.2)")
+    c.add_argument("--noisy-runs", type=bounded_int(1, 30), default=4, metavar="N",
+                   help="runs at least, of a scenario whose first runs differ at all (default 4)")
     c.add_argument("--jobs", type=bounded_int(1, 64), default=count_gate.default_jobs(), metavar="N",
                    help="callgrind runs at once (default: the CPUs, at most 4)")
     c.add_argument("--probe-env", type=assignment(RESERVED_PROBE_ENV), action="append", default=[],

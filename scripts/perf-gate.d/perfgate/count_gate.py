@@ -124,7 +124,7 @@ def run(args, repo: Path, cache: Path, base, candidate, scratch: Path, acceptanc
         executables, keys = build_probes(repo, cache, args.keep_builds, commits, scratch, log,
                                          products_for(args.only))
         shim = probes.build_shim(cache)
-        plan = probes.Plan(args.min_runs, args.max_runs, args.agreement)
+        plan = probes.Plan(args.min_runs, args.max_runs, args.agreement, args.noisy_runs)
         measured = count_all(executables, plan, args.jobs, scratch, dict(args.probe_env), shim, log, args.only)
     except (builds.BuildError, probes.ProbeError, OSError) as error:
         raise Unmeasured(str(error)) from error
@@ -167,7 +167,7 @@ def run(args, repo: Path, cache: Path, base, candidate, scratch: Path, acceptanc
         "host": platform.node(),
         "builds": keys,
         "settings": {"threshold": args.threshold, "budget": args.budget, "min_runs": args.min_runs,
-                     "max_runs": args.max_runs, "agreement": args.agreement,
+                     "max_runs": args.max_runs, "agreement": args.agreement, "noisy_runs": args.noisy_runs,
                      "probe_env": dict(args.probe_env), "only": list(args.only),
                      "history_ref": None if args.no_history else args.history_ref,
                      "history_records": len(records)},

@@ -52,7 +52,7 @@ class GateTest(unittest.TestCase):
                               env={**os.environ, **GIT_ENV}).stdout.strip()
 
     def args(self, **overrides):
-        values = dict(keep_builds=4, min_runs=2, max_runs=9, agreement=0.002, jobs=2, probe_env=[],
+        values = dict(keep_builds=4, min_runs=2, max_runs=9, agreement=0.002, noisy_runs=4, jobs=2, probe_env=[],
                       threshold=0.015, budget=0.03, no_history=False, history_ref="perf-history", only=[])
         values.update(overrides)
         return argparse.Namespace(**values)

@@ -104,6 +104,14 @@ class MeasureTest(unittest.TestCase):
         self.assertEqual(got["a/steady"], [1000, 1000])
         self.assertEqual(got["a/noisy"], [1000, 1100, 1050, 1001])
 
+    def test_runs_that_differ_at_all_get_at_least_noisy_runs(self):
+        plan = probes.Plan(min_runs=2, max_runs=9, agreement=0.002, noisy_runs=4)
+        got = self.run_plan({"a/exact": [1000, 1000, 5], "a/close": [1000, 1001, 1000, 5],
+                             "a/near": [1000, 1001, 1002, 1001, 5]}, plan)
+        # Identical runs settle at two; runs a hair apart need two identical lowest or four runs.
+        self.assertEqual(got, {"a/exact": [1000, 1000], "a/close": [1000, 1001, 1000],
+                               "a/near": [1000, 1001, 1002, 1001]})
+
     def test_max_runs_bounds_a_figure_that_never_settles(self):
         got = self.run_plan({"a/wild": [1000, 1100, 1200, 1300, 1400]}, probes.Plan(2, 3, 0.002))
         self.assertEqual(got["a/wild"], [1000, 1100, 1200])
