@@ -288,14 +288,9 @@ data "aws_iam_policy_document" "deploy" {
     actions = [
       "codedeploy:CreateDeployment",
       "codedeploy:GetDeployment",
-      "codedeploy:BatchGetDeployments",
       "codedeploy:StopDeployment",
       "codedeploy:GetDeploymentGroup",
       "codedeploy:ListDeployments",
-      "codedeploy:ListDeploymentInstances",
-      "codedeploy:GetDeploymentInstance",
-      "codedeploy:ListDeploymentTargets",
-      "codedeploy:BatchGetDeploymentTargets",
     ]
     resources = local.group_arns
   }
@@ -338,7 +333,6 @@ data "aws_iam_policy_document" "deploy" {
     sid = "FindTheInstances"
     actions = [
       "autoscaling:DescribeAutoScalingGroups",
-      "autoscaling:DescribeAutoScalingInstances",
       "ec2:DescribeInstances",
       "ec2:DescribeTags",
     ]
