@@ -108,8 +108,9 @@ def common(p: argparse.ArgumentParser) -> None:
                    help="git repository holding both commits (default: this script's)")
     p.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                    help="builds, source tree and target directory ($PERF_GATE_CACHE or ~/.cache/notejam-perf-gate)")
-    p.add_argument("--keep-builds", type=bounded_int(1, 50), default=4, metavar="N",
-                   help="cached builds kept beyond those of this run (default 4)")
+    p.add_argument("--keep-builds", type=bounded_int(1, 50), default=10, metavar="N",
+                   help="cached builds kept beyond those of this run "
+                        "(default 10: the probes and servers of a few commits)")
     p.add_argument("--summary", type=Path, default=None, metavar="FILE",
                    help="also append the markdown report here (default $GITHUB_STEP_SUMMARY when set)")
     p.add_argument("--record", type=Path, default=None, metavar="FILE",
