@@ -8,7 +8,8 @@ use tokio::sync::mpsc;
 use crate::domain::{
     AuditRecord, BackendKind, BackupKind, BackupOverview, Capacity, ChaosKind, Deployment,
     DeploymentTarget, FollowMode, Identity, LogEvent, LogQuery, LogSource, MetricsSnapshot,
-    PlanSummary, ProvisionMode, RestoreSource, RevisionInfo, Tier, TimeRange, Timestamp, Topology,
+    PlanSummary, ProvisionMode, Release, RestoreSource, RevisionInfo, RollbackRequest, Tier,
+    TimeRange, Timestamp, Topology,
 };
 
 pub type Result<T, E = BackendError> = std::result::Result<T, E>;
@@ -109,8 +110,13 @@ pub trait Backend: Send + Sync {
     /// Starts following `sources` (all when empty) from now on.
     async fn follow_logs(&self, sources: &[LogSource]) -> Result<Box<dyn LogFollower>>;
 
-    /// Newest first, at most `limit`.
+    /// CodeDeploy's deployments of both of the environment's groups (the fleet and
+    /// the canary), newest first, at most `limit`.
     async fn deployments(&self, limit: usize) -> Result<Vec<Deployment>>;
+
+    /// Releases (canary, bake, fleet, bake), newest first, at most `limit`, with
+    /// the watched alarms' states of a bake in progress.
+    async fn releases(&self, limit: usize) -> Result<Vec<Release>>;
 
     async fn deployment_targets(&self, deployment_id: &str) -> Result<Vec<DeploymentTarget>>;
 
@@ -132,6 +138,12 @@ pub trait Backend: Send + Sync {
 
     /// Stops a running deployment, rolling back the instances it touched when asked.
     async fn stop_deployment(&self, deployment_id: &str, rollback: bool) -> Result<()>;
+
+    /// Stops `request.stop` (without CodeDeploy's own rollback), then creates in
+    /// each target group a deployment of `request.revision` with the group's alarm
+    /// monitoring overridden off, so that an alarm still in ALARM cannot stop it.
+    /// Returns the new deployments' ids, in the order of the targets.
+    async fn roll_back(&self, request: &RollbackRequest) -> Result<Vec<String>>;
 
     /// Starts a manual snapshot ([`BackupKind::Manual`]) or an on-demand backup job
     /// ([`BackupKind::RecoveryPoint`]); returns the new backup's id.

@@ -8,7 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use njtui::backend::Backend;
-use njtui::domain::{BackendKind, TimeRange};
+use njtui::domain::{BackendKind, ChaosKind, Release, ReleasePhase, Stage, TimeRange};
 use njtui::ops::{Confirm, Operation, Prepared, Step};
 use njtui::sim::{SimBackend, SimOptions};
 use njtui::ui::app::{App, Update, View};
@@ -86,6 +86,94 @@ async fn every_view() {
             render(&app)
         );
     }
+}
+
+/// Deploys the newest revision: its release's id.
+async fn deploy_newest(sim: &SimBackend) -> String {
+    let newest = sim.revisions().await.unwrap()[0].name.clone();
+    sim.create_deployment(&newest, "snapshot").await.unwrap()
+}
+
+/// Lets virtual time pass a minute at a time until release `id` is where
+/// `until` says.
+async fn release_until(sim: &SimBackend, id: &str, until: impl Fn(&Release) -> bool) -> Release {
+    for _ in 0..90 {
+        let r = sim
+            .releases(5)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.id == id)
+            .unwrap();
+        if until(&r) {
+            return r;
+        }
+        sim.advance(chrono::Duration::minutes(1));
+    }
+    panic!("release {id} never got there");
+}
+
+#[tokio::test]
+async fn a_release_through_its_stages() {
+    let sim = world();
+    let id = deploy_newest(&sim).await;
+    let r = release_until(&sim, &id, |r| r.phase == ReleasePhase::Baking).await;
+    assert_eq!(r.stage, Stage::CanaryBake);
+    let mut app = loaded(&sim, false, false).await;
+    app.switch_view(View::Deployments);
+    let screen = render(&app);
+    assert!(
+        screen.contains("canary ✓ → bake ") && screen.contains(" left (alarms OK) → fleet → bake"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("p99-latency OK") && screen.contains("5xx-rate OK"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("view_deployments_canary_bake", screen);
+
+    let r = release_until(&sim, &id, |r| {
+        r.stage == Stage::Fleet && r.stages[2].instances.is_some_and(|c| c.succeeded > 0)
+    })
+    .await;
+    let c = r.stages[2].instances.unwrap();
+    let mut app = loaded(&sim, false, false).await;
+    app.switch_view(View::Deployments);
+    let screen = render(&app);
+    let total = c.pending + c.in_progress + c.succeeded + c.failed + c.skipped;
+    assert!(
+        screen.contains(&format!(
+            "canary ✓ → bake ✓ → fleet {}/{total} → bake",
+            c.succeeded
+        )),
+        "{screen}"
+    );
+    insta::assert_snapshot!("view_deployments_fleet", screen);
+}
+
+#[tokio::test]
+async fn a_release_rolled_back_by_its_canary_bake() {
+    let sim = world();
+    sim.chaos(ChaosKind::BadRevision).await.unwrap();
+    let id = deploy_newest(&sim).await;
+    let r = release_until(&sim, &id, |r| r.phase == ReleasePhase::RollingBack).await;
+    assert_eq!(r.rollbacks.len(), 1);
+    let mut app = loaded(&sim, false, false).await;
+    app.switch_view(View::Deployments);
+    let screen = render(&app);
+    assert!(screen.contains("rolling back"), "{screen}");
+    assert!(
+        screen.contains("canary ↩ → bake ✘ (ALARM 5xx-rate) → fleet – → bake –"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!(
+            "↩ rollback {} in demo-canary",
+            r.rollbacks[0].deployment
+        )),
+        "{screen}"
+    );
+    insta::assert_snapshot!("view_deployments_rolling_back", screen);
 }
 
 #[tokio::test]

@@ -17,7 +17,8 @@ use super::errors::SdkResultExt;
 use super::time;
 use crate::backend::{BackendError, Result};
 use crate::domain::{
-    Alarm, AlarmState, MetricKind, MetricPoint, MetricSeries, MetricsSnapshot, TimeRange, Timestamp,
+    Alarm, AlarmState, MetricKind, MetricPoint, MetricSeries, MetricsSnapshot, TimeRange,
+    Timestamp, WatchedAlarm,
 };
 
 /// GetMetricData takes at most 500 queries per call.
@@ -329,6 +330,32 @@ pub(crate) async fn describe_alarms(client: &Client, env: &str) -> Result<RawAla
             .extend(page.composite_alarms().iter().cloned());
     }
     Ok(raw)
+}
+
+/// The states of the alarms a bake watches (`notejam-<env>-p99-latency` and
+/// `-5xx-rate`), those that exist.
+pub(crate) async fn watched_alarms(client: &Client, env: &str) -> Result<Vec<WatchedAlarm>> {
+    let names = crate::domain::watched_alarm_names(env);
+    let out = client
+        .describe_alarms()
+        .set_alarm_names(Some(names.clone()))
+        .alarm_types(AlarmType::MetricAlarm)
+        .send()
+        .await
+        .aws("cloudwatch", "DescribeAlarms")?;
+    Ok(names
+        .iter()
+        .filter_map(|n| {
+            let a = out
+                .metric_alarms()
+                .iter()
+                .find(|a| a.alarm_name() == Some(n))?;
+            Some(WatchedAlarm {
+                name: n.clone(),
+                state: state(a.state_value()),
+            })
+        })
+        .collect())
 }
 
 /// The alarms in the model, each tied to the console metric it watches (which

@@ -1,9 +1,12 @@
-//! CodeDeploy: the environment's deployment group, its deployments and their
-//! per-instance lifecycle events.
+//! CodeDeploy: the environment's two deployment groups (the fleet `<env>` and
+//! the canary `<env>-canary`), their deployments and their per-instance
+//! lifecycle events, and the rollback that overrides the alarm configuration.
+
+use std::time::Duration;
 
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::types::{
-    BundleType, DeploymentInfo, DeploymentStatus as SdkStatus, InstanceTarget,
+    AlarmConfiguration, BundleType, DeploymentInfo, DeploymentStatus as SdkStatus, InstanceTarget,
     LifecycleEvent as SdkEvent, RevisionLocation, RevisionLocationType, S3Location, TimeRange,
 };
 use futures::future::try_join_all;
@@ -13,8 +16,8 @@ use super::errors::{SdkResultExt, optional};
 use super::time;
 use crate::backend::{BackendError, Result};
 use crate::domain::{
-    Delivery, Deployment, DeploymentCreator, DeploymentStatus, DeploymentTarget, InstanceCounts,
-    LifecycleEvent, StepStatus, Timestamp,
+    Delivery, Deployment, DeploymentCreator, DeploymentStatus, DeploymentTarget, GroupKind,
+    InstanceCounts, LifecycleEvent, RollbackRequest, StepStatus, Timestamp,
 };
 
 /// BatchGetDeployments and BatchGetDeploymentTargets take at most 25 ids.
@@ -28,6 +31,16 @@ const WINDOWS_DAYS: [Option<i64>; 5] = [Some(1), Some(7), Some(30), Some(365), N
 /// Marks who asked for a deployment in its description, which CodeDeploy keeps
 /// and shows in the console; read back into `Deployment::initiated_by`.
 const REQUESTED_BY: &str = "requested by ";
+
+/// How a rollback's description starts, naming the deployment it answers: the
+/// console writes it, the pipeline too, and both read it back as `rollback_of`.
+const ROLLBACK_OF: &str = "Rollback of ";
+
+/// A rollback created right after StopDeployment may find the group still busy
+/// (DeploymentLimitExceededException): it is tried again this often, this many
+/// times.
+const BUSY_RETRY: Duration = Duration::from_secs(2);
+const BUSY_ATTEMPTS: u32 = 15;
 
 fn status(s: Option<&SdkStatus>) -> DeploymentStatus {
     match s.map(|s| s.as_str()).unwrap_or_default() {
@@ -72,6 +85,19 @@ fn requester(description: &str) -> Option<String> {
         .take_while(|c| !c.is_whitespace() && *c != ')')
         .collect();
     (!who.is_empty()).then_some(who)
+}
+
+/// The deployment a description names after `Rollback of ` (or `Rollback of
+/// release `): `d-` and CodeDeploy's id characters.
+fn rollback_target(description: &str) -> Option<String> {
+    let lower = description.to_ascii_lowercase();
+    let at = lower.find(&ROLLBACK_OF.to_ascii_lowercase())? + ROLLBACK_OF.len();
+    let rest = description[at..].trim_start_matches("release ");
+    let id: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    (id.len() > 2 && id.starts_with("d-")).then_some(id)
 }
 
 fn revision_name(r: Option<&RevisionLocation>) -> String {
@@ -120,7 +146,8 @@ pub(crate) fn deployment(d: &DeploymentInfo) -> Option<Deployment> {
         initiated_by: d.description().and_then(requester),
         created: time::opt(d.create_time())?,
         completed: time::opt(d.complete_time()),
-        rollback_of: non_empty(rollback.and_then(|r| r.rollback_triggering_deployment_id())),
+        rollback_of: non_empty(rollback.and_then(|r| r.rollback_triggering_deployment_id()))
+            .or_else(|| d.description().and_then(rollback_target)),
         rolled_back_by: non_empty(rollback.and_then(|r| r.rollback_deployment_id())),
         error,
         instances: InstanceCounts {
@@ -130,19 +157,23 @@ pub(crate) fn deployment(d: &DeploymentInfo) -> Option<Deployment> {
             failed: count(o.map(|o| o.failed())),
             skipped: count(o.map(|o| o.skipped())),
         },
+        group: d.deployment_group_name().unwrap_or_default().to_string(),
+        ignores_alarms: d
+            .override_alarm_configuration()
+            .is_some_and(|a| !a.enabled()),
     })
 }
 
 async fn list_ids(
     client: &Client,
-    env: &str,
+    group: &str,
     since: Option<Timestamp>,
     active_only: bool,
 ) -> Result<Vec<String>> {
     let mut req = client
         .list_deployments()
         .application_name(CODEDEPLOY_APPLICATION)
-        .deployment_group_name(env);
+        .deployment_group_name(group);
     if let Some(since) = since {
         req = req.create_time_range(TimeRange::builder().start(time::to_sdk(since)).build());
     }
@@ -191,18 +222,37 @@ pub(crate) async fn batch_get(client: &Client, ids: &[String]) -> Result<Vec<Dep
     Ok(all)
 }
 
-fn group_missing(e: BackendError, env: &str) -> BackendError {
+fn group_missing(e: BackendError, group: &str) -> BackendError {
     match e {
         BackendError::NotFound { .. } => BackendError::NotFound {
             what: "CodeDeploy deployment group",
-            id: format!("{CODEDEPLOY_APPLICATION}/{env}"),
+            id: format!("{CODEDEPLOY_APPLICATION}/{group}"),
             choices: vec![],
         },
         other => other,
     }
 }
 
-/// The newest `limit` deployments of the environment's group, newest first.
+/// The ids of both groups' deployments since `since`: the fleet's must exist;
+/// an environment without a canary group yet has no canary deployments.
+async fn env_ids(
+    client: &Client,
+    env: &str,
+    since: Option<Timestamp>,
+    active_only: bool,
+) -> Result<Vec<String>> {
+    let fleet_group = GroupKind::Fleet.group_name(env);
+    let canary_group = GroupKind::Canary.group_name(env);
+    let (fleet, canary) = tokio::join!(
+        list_ids(client, &fleet_group, since, active_only),
+        list_ids(client, &canary_group, since, active_only)
+    );
+    let mut ids = fleet.map_err(|e| group_missing(e, &fleet_group))?;
+    ids.extend(optional(canary)?.unwrap_or_default());
+    Ok(ids)
+}
+
+/// The newest `limit` deployments of the environment's two groups, newest first.
 pub(crate) async fn deployments(
     client: &Client,
     env: &str,
@@ -214,9 +264,7 @@ pub(crate) async fn deployments(
     }
     for days in WINDOWS_DAYS {
         let since = days.map(|d| now - chrono::Duration::days(d));
-        let ids = list_ids(client, env, since, false)
-            .await
-            .map_err(|e| group_missing(e, env))?;
+        let ids = env_ids(client, env, since, false).await?;
         if ids.len() >= limit || since.is_none() {
             let mut all = batch_get(client, &ids).await?;
             all.truncate(limit);
@@ -226,18 +274,27 @@ pub(crate) async fn deployments(
     unreachable!("the last window is unbounded")
 }
 
-/// The delivery summary: the group, its running deployment and the revision of its
-/// last successful one. `None` when the group does not exist.
+/// The delivery summary: the groups, the running deployment and the revision of
+/// the fleet's last successful one. `None` when the fleet's group does not exist.
 pub(crate) async fn delivery(client: &Client, env: &str) -> Result<Option<Delivery>> {
-    let group = client
-        .get_deployment_group()
-        .application_name(CODEDEPLOY_APPLICATION)
-        .deployment_group_name(env)
-        .send();
-    let (group, active) = tokio::join!(group, list_ids(client, env, None, true));
+    let get = |group: String| {
+        client
+            .get_deployment_group()
+            .application_name(CODEDEPLOY_APPLICATION)
+            .deployment_group_name(group)
+            .send()
+    };
+    let (group, canary, active) = tokio::join!(
+        get(GroupKind::Fleet.group_name(env)),
+        get(GroupKind::Canary.group_name(env)),
+        env_ids(client, env, None, true)
+    );
     let Some(group) = optional(group.aws("codedeploy", "GetDeploymentGroup"))? else {
         return Ok(None);
     };
+    let canary_group = optional(canary.aws("codedeploy", "GetDeploymentGroup"))?
+        .and_then(|c| c.deployment_group_info().cloned())
+        .and_then(|i| i.deployment_group_name().map(str::to_string));
     let info = group.deployment_group_info();
     let last_ok = info
         .and_then(|i| i.last_successful_deployment())
@@ -259,6 +316,7 @@ pub(crate) async fn delivery(client: &Client, env: &str) -> Result<Option<Delive
     Ok(Some(Delivery {
         application: CODEDEPLOY_APPLICATION.to_string(),
         group: env.to_string(),
+        canary_group,
         active_deployment: active,
         current_revision,
     }))
@@ -362,12 +420,17 @@ fn event(e: &SdkEvent) -> Option<LifecycleEvent> {
     })
 }
 
+/// CreateDeployment of `key` in the artifacts bucket to `group`; with
+/// `alarms_off`, the group's alarm configuration is overridden with monitoring
+/// disabled for this deployment (the rollback of a release whose alarm is still
+/// in ALARM; the caller needs codedeploy:UpdateDeploymentGroup for it).
 pub(crate) async fn create(
     client: &Client,
-    env: &str,
+    group: &str,
     bucket: &str,
     key: &str,
     description: &str,
+    alarms_off: bool,
 ) -> Result<String> {
     let revision = RevisionLocation::builder()
         .revision_type(RevisionLocationType::S3)
@@ -379,19 +442,95 @@ pub(crate) async fn create(
                 .build(),
         )
         .build();
-    let out = client
+    let mut req = client
         .create_deployment()
         .application_name(CODEDEPLOY_APPLICATION)
-        .deployment_group_name(env)
+        .deployment_group_name(group)
         .revision(revision)
-        .description(description)
+        .description(description);
+    if alarms_off {
+        req = req.override_alarm_configuration(
+            AlarmConfiguration::builder()
+                .enabled(false)
+                .ignore_poll_alarm_failure(false)
+                .build(),
+        );
+    }
+    let out = req
         .send()
         .await
         .aws("codedeploy", "CreateDeployment")
-        .map_err(|e| group_missing(e, env))?;
+        .map_err(|e| group_missing(e, group))?;
     out.deployment_id().map(str::to_string).ok_or_else(|| {
         BackendError::Other("CreateDeployment answered without a deployment id".into())
     })
+}
+
+/// The description of one rollback deployment: `Rollback of <id>: ...` when it
+/// answers a deployment, which reads back as its `rollback_of`.
+pub(crate) fn rollback_description(of: Option<&str>, description: &str) -> String {
+    match of {
+        Some(id) if !description.starts_with(ROLLBACK_OF) => {
+            format!("{ROLLBACK_OF}{id}: {description}")
+        }
+        _ => description.to_string(),
+    }
+}
+
+/// Stops what runs, then creates each group's rollback deployment with the
+/// alarm monitoring overridden off; a group still busy with the stopped
+/// deployment is tried again for up to half a minute.
+pub(crate) async fn roll_back(
+    client: &Client,
+    env: &str,
+    bucket: &str,
+    request: &RollbackRequest,
+    principal: &str,
+) -> Result<Vec<String>> {
+    if request.targets.is_empty() {
+        return Err(BackendError::Invalid(
+            "a rollback needs at least one deployment group".into(),
+        ));
+    }
+    for id in &request.stop {
+        match stop(client, id, false).await {
+            Ok(()) => {}
+            // Ended meanwhile: nothing left to stop.
+            Err(BackendError::Invalid(m)) if m.contains("already completed") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut ids = Vec::new();
+    for target in &request.targets {
+        let group = target.group.group_name(env);
+        let description = describe(
+            &rollback_description(target.rollback_of.as_deref(), &request.description),
+            principal,
+        );
+        let mut attempt = 1;
+        let id = loop {
+            match create(
+                client,
+                &group,
+                bucket,
+                &request.revision,
+                &description,
+                true,
+            )
+            .await
+            {
+                Err(BackendError::Api { code, .. })
+                    if code == "DeploymentLimitExceededException" && attempt < BUSY_ATTEMPTS =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(BUSY_RETRY).await;
+                }
+                other => break other?,
+            }
+        };
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 pub(crate) async fn stop(client: &Client, deployment_id: &str, rollback: bool) -> Result<()> {
@@ -431,6 +570,23 @@ mod tests {
     }
 
     #[test]
+    fn a_rollback_names_what_it_rolls_back_in_its_description() {
+        let d = rollback_description(Some("d-ABC123XYZ"), "to notejam/1.zip");
+        assert_eq!(d, "Rollback of d-ABC123XYZ: to notejam/1.zip");
+        assert_eq!(
+            rollback_target(&describe(&d, "ana")).as_deref(),
+            Some("d-ABC123XYZ")
+        );
+        assert_eq!(
+            rollback_target("rollback of release d-Q1 (r2) to r1").as_deref(),
+            Some("d-Q1")
+        );
+        assert_eq!(rollback_target("Rollback of everything"), None);
+        assert_eq!(rollback_target("deploy 1.0"), None);
+        assert_eq!(rollback_description(None, "x"), "x");
+    }
+
+    #[test]
     fn a_deployment_without_fields_maps_to_defaults() {
         assert!(deployment(&DeploymentInfo::builder().build()).is_none());
         let d = deployment(
@@ -444,5 +600,6 @@ mod tests {
         assert_eq!(d.revision, "unknown");
         assert_eq!(d.instances, InstanceCounts::default());
         assert_eq!((d.error, d.rollback_of, d.initiated_by), (None, None, None));
+        assert_eq!((d.group.as_str(), d.ignores_alarms), ("", false));
     }
 }

@@ -13,7 +13,8 @@
 //! | `metrics` | cloudwatch:GetMetricData, cloudwatch:DescribeAlarms; when the dimensions are not cached: autoscaling:DescribeAutoScalingGroups, elasticloadbalancing:DescribeLoadBalancers/DescribeTags/DescribeTargetGroups/DescribeTargetHealth, rds:DescribeDBInstances, ssm:GetParameters |
 //! | `logs` | logs:FilterLogEvents |
 //! | `follow_logs` | logs:DescribeLogGroups, logs:StartLiveTail; polling: logs:FilterLogEvents |
-//! | `deployments` | codedeploy:ListDeployments, codedeploy:BatchGetDeployments |
+//! | `deployments` | codedeploy:ListDeployments (groups `<env>` and `<env>-canary`), codedeploy:BatchGetDeployments |
+//! | `releases` | those of `deployments`, cloudwatch:DescribeAlarms (the two watched alarms) |
 //! | `deployment_targets` | codedeploy:ListDeploymentTargets, codedeploy:BatchGetDeploymentTargets |
 //! | `revisions` | s3:ListBucket (ListObjectsV2) on the artifacts bucket (+ the bucket discovery of `topology`) |
 //! | `backups` | rds:DescribeDBInstances, ssm:GetParameters, rds:DescribeDBSnapshots, backup:ListRecoveryPointsByBackupVault |
@@ -21,6 +22,7 @@
 //! | `remember_stopped` | ssm:PutParameter, ssm:DeleteParameter |
 //! | `create_deployment` | s3:ListBucket, sts:GetCallerIdentity, codedeploy:CreateDeployment (authorised with codedeploy:GetApplicationRevision and codedeploy:GetDeploymentConfig, and s3:GetObject on the bundle for CodeDeploy) |
 //! | `stop_deployment` | codedeploy:StopDeployment |
+//! | `roll_back` | s3:ListBucket, sts:GetCallerIdentity, codedeploy:StopDeployment, codedeploy:CreateDeployment with `overrideAlarmConfiguration` (authorised with codedeploy:UpdateDeploymentGroup as well) |
 //! | `create_backup` | rds:DescribeDBInstances, ssm:GetParameters; manual: rds:CreateDBSnapshot, rds:AddTagsToResource; recovery point: backup:ListBackupPlans, backup:ListBackupSelections, backup:StartBackupJob, iam:PassRole |
 //! | `cancel_backup` | backup:StopBackupJob |
 //! | `restore` | rds:DescribeDBInstances, ssm:GetParameters, rds:DescribeDBSnapshots, rds:RestoreDBInstanceFromDBSnapshot or rds:RestoreDBInstanceToPointInTime, rds:AddTagsToResource; recovery point: backup:ListBackupPlans, backup:ListBackupSelections, backup:GetRecoveryPointRestoreMetadata, backup:StartRestoreJob, iam:PassRole |
@@ -50,6 +52,7 @@ mod log_follow;
 mod logs;
 mod rds;
 mod recovery;
+mod releases;
 pub mod retry;
 mod s3;
 mod ssm;
@@ -72,7 +75,8 @@ use crate::backend::{Backend, BackendError, LineSink, LogFollower, Result};
 use crate::domain::{
     AuditRecord, BackendKind, BackupKind, BackupOverview, Bucket, BucketPurpose, Capacity,
     Deployment, DeploymentTarget, Identity, LogEvent, LogQuery, LogSource, MetricsSnapshot,
-    PlanSummary, ProvisionMode, RestoreSource, RevisionInfo, Tier, TimeRange, Timestamp, Topology,
+    PlanSummary, ProvisionMode, Release, RestoreSource, RevisionInfo, RollbackRequest, Tier,
+    TimeRange, Timestamp, Topology,
 };
 
 /// Every IAM action the backend's calls need, and whether it changes anything.
@@ -357,6 +361,27 @@ impl Backend for AwsBackend {
         codedeploy::deployments(&self.clients.codedeploy, &self.env, limit, self.now()).await
     }
 
+    async fn releases(&self, limit: usize) -> Result<Vec<Release>> {
+        if limit == 0 {
+            return Ok(vec![]);
+        }
+        // A release has up to four deployments of its own (two stages, two
+        // rollbacks): enough history for `limit` of them, and one more to tell
+        // whether the oldest was followed.
+        let cw = &self.clients.cloudwatch;
+        let (deployments, alarms) = tokio::join!(
+            self.deployments(limit * 4 + 1),
+            cloudwatch::watched_alarms(cw, &self.env)
+        );
+        let alarms = alarms.unwrap_or_else(|e| {
+            tracing::warn!("watched alarms of {}: {e}", self.env);
+            vec![]
+        });
+        let mut releases = releases::group(&self.env, &deployments?, &alarms, self.now());
+        releases.truncate(limit);
+        Ok(releases)
+    }
+
     async fn deployment_targets(&self, deployment_id: &str) -> Result<Vec<DeploymentTarget>> {
         if deployment_id.trim().is_empty() {
             return Err(BackendError::Invalid("no deployment id given".into()));
@@ -416,6 +441,33 @@ impl Backend for AwsBackend {
             &bucket,
             revision,
             &description,
+            false,
+        )
+        .await
+    }
+
+    async fn roll_back(&self, request: &RollbackRequest) -> Result<Vec<String>> {
+        let revision = request.revision.trim();
+        let bucket = self.artifacts_bucket().await?;
+        let bundles = s3::bundles(&self.clients.s3, &bucket).await?;
+        if !bundles.iter().any(|b| b.name == revision) {
+            return Err(BackendError::NotFound {
+                what: "revision",
+                id: revision.to_string(),
+                choices: bundles.into_iter().take(10).map(|b| b.name).collect(),
+            });
+        }
+        let principal = self.principal().await?;
+        let request = RollbackRequest {
+            revision: revision.to_string(),
+            ..request.clone()
+        };
+        codedeploy::roll_back(
+            &self.clients.codedeploy,
+            &self.env,
+            &bucket,
+            &request,
+            &principal,
         )
         .await
     }

@@ -1,36 +1,52 @@
-//! `njtui deployments` and `njtui revisions`.
+//! `njtui deployments` and `njtui revisions`. A row is a release: the canary,
+//! its bake, the fleet, its bake, with the stage it is at and its phase.
 
 use serde::Serialize;
 
-use crate::domain::{Deployment, DeploymentTarget, age, duration_label};
+use crate::domain::{
+    Deployment, DeploymentCreator, DeploymentTarget, Release, StageStatus, Timestamp, age,
+    clock_label, duration_label,
+};
 
 use super::output::{Table, or_dash, print_json, write_stdout};
 use super::{CliError, Context};
 
+fn who(r: &Release) -> String {
+    r.initiated_by.clone().unwrap_or_else(|| {
+        match r.creator {
+            DeploymentCreator::User => "user",
+            DeploymentCreator::Autoscaling => "autoscaling",
+            DeploymentCreator::Rollback => "rollback",
+            DeploymentCreator::Other => "other",
+        }
+        .to_string()
+    })
+}
+
 pub async fn list(ctx: &Context, limit: usize, json: bool) -> Result<(), CliError> {
-    let deployments = ctx.backend.deployments(limit).await?;
+    let releases = ctx.backend.releases(limit).await?;
     if json {
-        return print_json(&deployments);
+        return print_json(&releases);
     }
     let now = ctx.backend.now();
     let mut t = Table::new([
-        "ID", "STATUS", "REVISION", "BY", "CREATED", "DURATION", "NOTE",
+        "ID", "REVISION", "PHASE", "STAGE", "PIPELINE", "BY", "CREATED", "DURATION", "NOTE",
     ]);
-    for d in &deployments {
+    for r in &releases {
         t.row([
-            d.id.clone(),
-            d.status.as_str().to_string(),
-            d.revision.clone(),
-            d.initiated_by
-                .clone()
-                .unwrap_or_else(|| format!("{:?}", d.creator).to_lowercase()),
+            r.id.clone(),
+            r.revision.clone(),
+            r.phase.as_str().to_string(),
+            r.stage.as_str().to_string(),
+            r.pipeline(now),
+            who(r),
             format!(
                 "{} ({} ago)",
-                d.created.format("%Y-%m-%d %H:%M"),
-                age(now, d.created)
+                r.created.format("%Y-%m-%d %H:%M"),
+                age(now, r.created)
             ),
-            duration_label(d.duration(now)),
-            note(d),
+            duration_label(r.completed.unwrap_or(now) - r.created),
+            note(r),
         ]);
     }
     if t.is_empty() {
@@ -39,15 +55,21 @@ pub async fn list(ctx: &Context, limit: usize, json: bool) -> Result<(), CliErro
     t.print()
 }
 
-fn note(d: &Deployment) -> String {
+/// Rollbacks, what it rolled back, and why it failed.
+pub fn note(r: &Release) -> String {
     let mut parts = vec![];
-    if let Some(of) = &d.rollback_of {
+    if let Some(of) = &r.rollback_of {
         parts.push(format!("rollback of {of}"));
     }
-    if let Some(by) = &d.rolled_back_by {
-        parts.push(format!("rolled back by {by}"));
+    if !r.rollbacks.is_empty() {
+        let rbs: Vec<String> = r
+            .rollbacks
+            .iter()
+            .map(|x| format!("{} ({}, {})", x.deployment, x.group, x.status.as_str()))
+            .collect();
+        parts.push(format!("rolled back by {}", rbs.join(", ")));
     }
-    if let Some(e) = &d.error {
+    if let Some(e) = &r.error {
         parts.push(e.clone());
     }
     parts.join("; ")
@@ -55,38 +77,114 @@ fn note(d: &Deployment) -> String {
 
 #[derive(Serialize)]
 struct DeploymentDetail<'a> {
+    release: &'a Release,
     deployment: &'a Deployment,
     targets: &'a [DeploymentTarget],
 }
 
+fn when(t: Option<Timestamp>) -> String {
+    or_dash(t.map(|t| t.format("%m-%d %H:%M:%S").to_string()))
+}
+
 pub async fn show(ctx: &Context, id: &str, json: bool) -> Result<(), CliError> {
-    let deployments = ctx.backend.deployments(100).await?;
-    let deployment = deployments.iter().find(|d| d.id == id).ok_or_else(|| {
+    let (releases, deployments) =
+        tokio::try_join!(ctx.backend.releases(25), ctx.backend.deployments(101))?;
+    let not_found = || {
         CliError::invalid(
             crate::backend::BackendError::NotFound {
                 what: "deployment",
                 id: id.to_string(),
-                choices: deployments.iter().take(8).map(|d| d.id.clone()).collect(),
+                choices: releases.iter().take(8).map(|r| r.id.clone()).collect(),
             }
             .to_string(),
         )
-    })?;
-    let targets = ctx.backend.deployment_targets(id).await?;
+    };
+    let release = releases
+        .iter()
+        .find(|r| r.contains(id))
+        .ok_or_else(not_found)?;
+    let shown = if deployments.iter().any(|d| d.id == id) {
+        id
+    } else {
+        release.focus_deployment().ok_or_else(not_found)?
+    };
+    let deployment = deployments
+        .iter()
+        .find(|d| d.id == shown)
+        .ok_or_else(not_found)?;
+    let targets = ctx.backend.deployment_targets(shown).await?;
     if json {
         return print_json(&DeploymentDetail {
+            release,
             deployment,
             targets: &targets,
         });
     }
+    let now = ctx.backend.now();
     let mut out = format!(
-        "deployment {} of {}: {}\n",
-        deployment.id,
-        deployment.revision,
-        deployment.status.as_str()
+        "release {} of {}: {} (stage {})\n  {}\n",
+        release.id,
+        release.revision,
+        release.phase.as_str(),
+        release.stage.as_str(),
+        release.pipeline(now)
     );
-    let n = note(deployment);
+    let n = note(release);
     if !n.is_empty() {
         out.push_str(&format!("  {n}\n"));
+    }
+    let mut stages = Table::new([
+        "  STAGE",
+        "STATUS",
+        "GROUP",
+        "DEPLOYMENT",
+        "STARTED",
+        "ENDED",
+        "DETAIL",
+    ]);
+    for s in &release.stages {
+        let detail = match (&s.bake, s.instances) {
+            (Some(b), _) if s.status == StageStatus::InProgress => format!(
+                "{} left of {}; {}",
+                clock_label(b.remaining_at(now).unwrap_or(0)),
+                clock_label(b.duration_secs),
+                b.alarms_label()
+            ),
+            (Some(b), _) if !b.alarms.is_empty() => b.alarms_label(),
+            (Some(b), _) => format!("{} min", b.duration_secs / 60),
+            (None, Some(c)) => format!(
+                "{}/{} instances done{}",
+                c.succeeded + c.skipped,
+                c.pending + c.in_progress + c.succeeded + c.failed + c.skipped,
+                if c.failed > 0 {
+                    format!(", {} failed", c.failed)
+                } else {
+                    String::new()
+                }
+            ),
+            _ => String::new(),
+        };
+        stages.row([
+            format!("  {}", s.stage.as_str()),
+            s.status.as_str().to_string(),
+            s.group.clone(),
+            or_dash(s.deployment.clone()),
+            when(s.started),
+            when(s.ended),
+            detail,
+        ]);
+    }
+    out.push('\n');
+    out.push_str(&stages.render());
+    out.push_str(&format!(
+        "\ndeployment {} of {} in {}: {}\n",
+        deployment.id,
+        deployment.revision,
+        deployment.group,
+        deployment.status.as_str()
+    ));
+    if let Some(e) = &deployment.error {
+        out.push_str(&format!("  {e}\n"));
     }
     for target in &targets {
         out.push_str(&format!(

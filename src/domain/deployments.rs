@@ -81,11 +81,91 @@ pub struct Deployment {
     /// Why it failed, stopped or was rolled back (e.g. the alarm that fired).
     pub error: Option<String>,
     pub instances: InstanceCounts,
+    /// The deployment group it runs in: `<env>` (the fleet) or `<env>-canary`.
+    #[serde(default)]
+    pub group: String,
+    /// Created with the group's alarm monitoring overridden off: a rollback, which
+    /// the alarm it answers (still in ALARM) must not stop.
+    #[serde(default)]
+    pub ignores_alarms: bool,
 }
 
 impl Deployment {
     pub fn duration(&self, now: Timestamp) -> chrono::Duration {
         self.completed.unwrap_or(now) - self.created
+    }
+
+    /// Which of the environment's groups it runs in, by the group's name.
+    pub fn group_kind(&self, env: &str) -> Option<GroupKind> {
+        GroupKind::of(env, &self.group)
+    }
+}
+
+/// The environment's two CodeDeploy deployment groups (design section 3): the
+/// fleet, `<env>` (the web Auto Scaling group, `CodeDeployDefault.OneAtATime`),
+/// and the canary, `<env>-canary` (the one instance tagged `Canary=true`,
+/// `CodeDeployDefault.AllAtOnce`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKind {
+    Canary,
+    Fleet,
+}
+
+impl GroupKind {
+    pub const ALL: [GroupKind; 2] = [GroupKind::Canary, GroupKind::Fleet];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupKind::Canary => "canary",
+            GroupKind::Fleet => "fleet",
+        }
+    }
+
+    /// The deployment group's name in `env`.
+    pub fn group_name(self, env: &str) -> String {
+        match self {
+            GroupKind::Canary => format!("{env}-canary"),
+            GroupKind::Fleet => env.to_string(),
+        }
+    }
+
+    /// The group `name` is in `env`, if it is one of the environment's.
+    pub fn of(env: &str, name: &str) -> Option<GroupKind> {
+        GroupKind::ALL
+            .into_iter()
+            .find(|g| g.group_name(env) == name)
+    }
+
+    /// The deployment configuration the group deploys with.
+    pub fn config(self) -> &'static str {
+        match self {
+            GroupKind::Canary => "CodeDeployDefault.AllAtOnce",
+            GroupKind::Fleet => "CodeDeployDefault.OneAtATime",
+        }
+    }
+}
+
+/// The alarms a bake watches, as suffixes of `notejam-<env>-`.
+pub const WATCHED_ALARMS: [&str; 2] = ["p99-latency", "5xx-rate"];
+
+/// The watched alarms' names in `env`.
+pub fn watched_alarm_names(env: &str) -> Vec<String> {
+    WATCHED_ALARMS
+        .iter()
+        .map(|s| format!("notejam-{env}-{s}"))
+        .collect()
+}
+
+/// How long each bake of a release lasts in `env`: 10 minutes in prod, 2 in
+/// staging (the pipeline's contract); 5 in the demo, where the alarms need three
+/// one-minute datapoints to fire on a canary that takes traffic only at the end of
+/// its deployment; any other environment bakes like prod.
+pub fn bake_duration(env: &str) -> chrono::Duration {
+    match env {
+        "staging" => chrono::Duration::minutes(2),
+        super::DEMO_ENV => chrono::Duration::minutes(5),
+        _ => chrono::Duration::minutes(10),
     }
 }
 

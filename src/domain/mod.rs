@@ -8,6 +8,7 @@ mod backups;
 mod deployments;
 mod logs;
 mod metrics;
+mod releases;
 mod tier;
 mod topology;
 
@@ -15,6 +16,7 @@ pub use backups::*;
 pub use deployments::*;
 pub use logs::*;
 pub use metrics::*;
+pub use releases::*;
 pub use tier::*;
 pub use topology::*;
 
@@ -113,15 +115,20 @@ pub enum ChaosKind {
     LoadSpike,
     /// One web instance dies: the ASG replaces it.
     KillInstance,
-    /// The next deployed revision fails its health checks: alarm, then rollback.
+    /// The next deployed revision fails half its requests once deployed: the
+    /// canary's bake sees the alarm and rolls the canary back.
     BadRevision,
+    /// The next deployed revision passes the canary and fails once the whole
+    /// fleet runs it: the fleet's bake rolls back the canary and the fleet.
+    BadAtScale,
 }
 
 impl ChaosKind {
-    pub const ALL: [ChaosKind; 3] = [
+    pub const ALL: [ChaosKind; 4] = [
         ChaosKind::LoadSpike,
         ChaosKind::KillInstance,
         ChaosKind::BadRevision,
+        ChaosKind::BadAtScale,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -129,6 +136,7 @@ impl ChaosKind {
             ChaosKind::LoadSpike => "load-spike",
             ChaosKind::KillInstance => "kill-instance",
             ChaosKind::BadRevision => "bad-revision",
+            ChaosKind::BadAtScale => "bad-at-scale",
         }
     }
 
@@ -137,6 +145,7 @@ impl ChaosKind {
             ChaosKind::LoadSpike => "multiply traffic by 4 for 30 minutes",
             ChaosKind::KillInstance => "terminate one healthy web instance",
             ChaosKind::BadRevision => "make the next deployed revision fail",
+            ChaosKind::BadAtScale => "make the next revision fail once the whole fleet runs it",
         }
     }
 }

@@ -227,6 +227,9 @@ pub struct Delivery {
     pub application: String,
     /// Deployment group, the environment's name.
     pub group: String,
+    /// The canary's deployment group, `<env>-canary`, when the environment has one.
+    #[serde(default)]
+    pub canary_group: Option<String>,
     /// The deployment running now, if any.
     pub active_deployment: Option<String>,
     /// The revision of the last successful deployment.

@@ -20,7 +20,7 @@ pub use audit::AuditLog;
 use crate::backend::{Backend, BackendError, LineSink};
 use crate::domain::{
     AuditOutcome, AuditRecord, BackupKind, Capacity, ChaosKind, PlanSummary, ProvisionMode,
-    RestoreSource, Tier,
+    RestoreSource, RollbackRequest, Tier,
 };
 
 /// A change an operator asks for, before it is checked against the environment.
@@ -117,6 +117,14 @@ pub enum Step {
     StopDeployment {
         id: String,
         rollback: bool,
+    },
+    /// Stop what runs and redeploy the previous revision to the groups a release
+    /// reached, the alarm monitoring overridden off.
+    RollBack {
+        request: RollbackRequest,
+        /// The release it rolls back; `None` for a rollback straight to both
+        /// groups with nothing on its way.
+        release: Option<String>,
     },
     CreateBackup {
         kind: BackupKind,

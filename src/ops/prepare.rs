@@ -2,8 +2,9 @@
 
 use crate::backend::{Backend, BackendError};
 use crate::domain::{
-    BackendKind, BackupKind, BackupStatus, Capacity, DeploymentStatus, RestoreSource, Tier,
-    Timestamp,
+    BackendKind, BackupKind, BackupStatus, Capacity, Deployment, GroupKind, Release, ReleasePhase,
+    RestoreSource, RollbackRequest, RollbackTarget, Stage, StageStatus, Tier, Timestamp,
+    WATCHED_ALARMS, bake_duration,
 };
 
 use super::watch::Watch;
@@ -81,7 +82,31 @@ pub(super) async fn execute(
             let id = backend.create_deployment(revision, &description).await?;
             Ok(Outcome {
                 message: format!("deployment {id} of {revision} created"),
-                watch: Some(Watch::Deployment { id }),
+                watch: Some(Watch::Release {
+                    id,
+                    rollback: false,
+                }),
+            })
+        }
+        Step::RollBack { request, release } => {
+            let ids = backend.roll_back(request).await?;
+            let first = ids.first().cloned().unwrap_or_default();
+            Ok(Outcome {
+                message: format!(
+                    "rollback deployment{} {} of {} created (alarm monitoring off){}",
+                    if ids.len() == 1 { "" } else { "s" },
+                    ids.join(", "),
+                    request.revision,
+                    if request.stop.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; stopped {}", request.stop.join(", "))
+                    }
+                ),
+                watch: Some(Watch::Release {
+                    id: release.clone().unwrap_or(first),
+                    rollback: true,
+                }),
             })
         }
         Step::StopDeployment { id, rollback } => {
@@ -133,7 +158,10 @@ pub(super) async fn execute(
                     "{} now points at {database}; deployment {id} of {revision} reconnects every instance",
                     backend.env()
                 ),
-                watch: Some(Watch::Deployment { id }),
+                watch: Some(Watch::Release {
+                    id,
+                    rollback: false,
+                }),
             })
         }
         Step::ApplyPlan => Err(BackendError::Invalid(
@@ -276,9 +304,10 @@ async fn deploy(
     op: Operation,
     revision: &str,
 ) -> Result<Prepared, OpsError> {
-    let (revisions, deployments, topology) = tokio::try_join!(
+    let (revisions, deployments, releases, topology) = tokio::try_join!(
         backend.revisions(),
         backend.deployments(10),
+        backend.releases(5),
         backend.topology()
     )?;
     if !revisions.iter().any(|r| r.name == revision) {
@@ -290,6 +319,15 @@ async fn deploy(
             }
             .to_string(),
         ));
+    }
+    if let Some(r) = releases.iter().find(|r| r.is_active()) {
+        return Err(OpsError::Invalid(format!(
+            "release {} of {} is {} ({}); wait for it, or `rollback` to stop it",
+            r.id,
+            r.revision,
+            r.phase.as_str(),
+            r.pipeline(backend.now())
+        )));
     }
     if let Some(active) = deployments.iter().find(|d| d.status.is_active()) {
         return Err(OpsError::Invalid(format!(
@@ -307,24 +345,151 @@ async fn deploy(
         .group(Tier::Web)
         .map(|g| g.instances.len())
         .unwrap_or(0);
+    let env = backend.env();
+    let bake = bake_duration(env).num_minutes();
+    let details = if backend.kind() == BackendKind::Sim {
+        vec![
+            format!(
+                "canary first: 1 instance ({}), then a {bake}-minute bake watching {}",
+                GroupKind::Canary.group_name(env),
+                WATCHED_ALARMS.join(" and ")
+            ),
+            format!(
+                "then the other {} web instance(s) one at a time ({}), and a second bake",
+                web.saturating_sub(1),
+                GroupKind::Fleet.group_name(env)
+            ),
+            "an alarm in a bake or a failed deployment rolls back what was reached".into(),
+        ]
+    } else {
+        vec![
+            format!(
+                "straight to the fleet ({env}): {web} web instance(s), one at a time; CodeDeploy rolls back on failure or alarm"
+            ),
+            "the canary and the bakes are the pipeline's (deploy.yml): use it for a release".into(),
+        ]
+    };
     Ok(Prepared {
         op,
         step: Step::CreateDeployment {
             revision: revision.to_string(),
         },
         change: format!(
-            "deploy {revision} to {} (now {})",
-            backend.env(),
+            "deploy {revision} to {env} (now {})",
             current.as_deref().unwrap_or("nothing")
         ),
-        details: vec![format!(
-            "{web} web instance(s), one at a time; rolls back on failure or alarm"
-        )],
+        details,
+    })
+}
+
+/// The rollback of release `r`, on its way: stop what runs in the groups it
+/// reached, then redeploy the revision the fleet ran before to those groups.
+fn release_rollback(
+    env: &str,
+    op: Operation,
+    r: &Release,
+    deployments: &[Deployment],
+) -> Result<Prepared, OpsError> {
+    if r.phase == ReleasePhase::RollingBack {
+        let running: Vec<&str> = r
+            .rollbacks
+            .iter()
+            .filter(|x| x.status.is_active())
+            .map(|x| x.deployment.as_str())
+            .collect();
+        return Err(OpsError::Invalid(format!(
+            "release {} of {} is already rolling back ({}); wait for it",
+            r.id,
+            r.revision,
+            running.join(", ")
+        )));
+    }
+    let previous = r.previous_revision.clone().ok_or_else(|| {
+        OpsError::Invalid(format!(
+            "nothing to roll back to: no revision ran on the fleet before release {} of {}",
+            r.id, r.revision
+        ))
+    })?;
+    let reached = |stage: Stage| {
+        r.stage_info(stage)
+            .filter(|s| !matches!(s.status, StageStatus::Pending | StageStatus::Skipped))
+            .and_then(|s| s.deployment.clone())
+    };
+    let targets: Vec<RollbackTarget> = [
+        (GroupKind::Canary, reached(Stage::Canary)),
+        (GroupKind::Fleet, reached(Stage::Fleet)),
+    ]
+    .into_iter()
+    .filter_map(|(group, of)| {
+        of.map(|id| RollbackTarget {
+            group,
+            rollback_of: Some(id),
+        })
+    })
+    .collect();
+    if targets.is_empty() {
+        return Err(OpsError::Invalid(format!(
+            "release {} has not deployed anything yet; nothing to roll back",
+            r.id
+        )));
+    }
+    let stop: Vec<String> = deployments
+        .iter()
+        .filter(|d| d.status.is_active())
+        .filter(|d| {
+            d.group_kind(env)
+                .is_some_and(|g| targets.iter().any(|t| t.group == g))
+        })
+        .map(|d| d.id.clone())
+        .collect();
+    let groups: Vec<String> = targets.iter().map(|t| t.group.group_name(env)).collect();
+    let change = if stop.is_empty() {
+        format!(
+            "roll back release {} of {} to {previous} ({}, {})",
+            r.id,
+            r.revision,
+            groups.join(" and "),
+            r.stage.as_str().replace('_', " ")
+        )
+    } else {
+        format!(
+            "stop deployment {} of {} and roll {} back to {previous}",
+            stop.join(", "),
+            r.revision,
+            groups.join(" and ")
+        )
+    };
+    Ok(Prepared {
+        op,
+        step: Step::RollBack {
+            request: RollbackRequest {
+                revision: previous.clone(),
+                stop,
+                targets,
+                description: format!(
+                    "rollback of release {} ({}) to {previous} via njtui",
+                    r.id, r.revision
+                ),
+            },
+            release: Some(r.id.clone()),
+        },
+        change,
+        details: vec![
+            "the rollback deployments override the alarm configuration (monitoring off), so an alarm still in ALARM cannot stop them".into(),
+        ],
     })
 }
 
 async fn rollback(backend: &dyn Backend, op: Operation) -> Result<Prepared, OpsError> {
-    let deployments = backend.deployments(50).await?;
+    let env = backend.env();
+    let (deployments, releases, topology) = tokio::try_join!(
+        backend.deployments(50),
+        backend.releases(20),
+        backend.topology()
+    )?;
+    if let Some(r) = releases.iter().find(|r| r.is_active()) {
+        return release_rollback(env, op, r, &deployments);
+    }
     if let Some(active) = deployments.iter().find(|d| d.status.is_active()) {
         return Ok(Prepared {
             op,
@@ -339,37 +504,63 @@ async fn rollback(backend: &dyn Backend, op: Operation) -> Result<Prepared, OpsE
             details: vec![],
         });
     }
-    let mut good = deployments
+    let mut good = releases
         .iter()
-        .filter(|d| d.status == DeploymentStatus::Succeeded);
+        .filter(|r| r.phase == ReleasePhase::Succeeded);
     let current = good.next().ok_or_else(|| {
         OpsError::Invalid("nothing to roll back: no successful deployment yet".into())
     })?;
     let previous = good
-        .find(|d| d.revision != current.revision)
+        .find(|r| r.revision != current.revision)
         .ok_or_else(|| {
             OpsError::Invalid(format!(
                 "nothing to roll back to: no successful deployment of another revision before {}",
                 current.revision
             ))
         })?;
+    let canary = topology
+        .delivery
+        .as_ref()
+        .and_then(|d| d.canary_group.as_ref())
+        .is_some();
+    let targets: Vec<RollbackTarget> = GroupKind::ALL
+        .into_iter()
+        .filter(|g| canary || *g == GroupKind::Fleet)
+        .map(|group| RollbackTarget {
+            group,
+            rollback_of: None,
+        })
+        .collect();
+    let groups: Vec<String> = targets.iter().map(|t| t.group.group_name(env)).collect();
     Ok(Prepared {
         op,
-        step: Step::CreateDeployment {
-            revision: previous.revision.clone(),
+        step: Step::RollBack {
+            request: RollbackRequest {
+                revision: previous.revision.clone(),
+                stop: vec![],
+                targets,
+                description: format!(
+                    "rollback of {env} from {} to {} via njtui",
+                    current.revision, previous.revision
+                ),
+            },
+            release: None,
         },
         change: format!(
-            "roll back {} from {} to {} (redeploy)",
-            backend.env(),
+            "roll back {env} from {} to {} (redeploy to {})",
             current.revision,
-            previous.revision
-        ),
-        details: vec![format!(
-            "{} was deployed by {} on {}",
             previous.revision,
-            previous.id,
-            previous.created.format("%Y-%m-%d %H:%M")
-        )],
+            groups.join(" and ")
+        ),
+        details: vec![
+            format!(
+                "{} was released by {} on {}",
+                previous.revision,
+                previous.id,
+                previous.created.format("%Y-%m-%d %H:%M")
+            ),
+            "no canary or bake: both groups at once, alarm monitoring overridden off".into(),
+        ],
     })
 }
 
@@ -555,8 +746,20 @@ async fn point_app(
 }
 
 async fn cancel(backend: &dyn Backend, op: Operation, id: &str) -> Result<Prepared, OpsError> {
-    let (deployments, overview) = tokio::try_join!(backend.deployments(50), backend.backups())?;
+    let (deployments, releases, overview) = tokio::try_join!(
+        backend.deployments(50),
+        backend.releases(20),
+        backend.backups()
+    )?;
     if let Some(d) = deployments.iter().find(|d| d.id == id) {
+        // A release between its deployments (baking) is stopped by rolling it back.
+        if !d.status.is_active()
+            && let Some(r) = releases
+                .iter()
+                .find(|r| r.contains(id) && r.phase == ReleasePhase::Baking)
+        {
+            return release_rollback(backend.env(), op, r, &deployments);
+        }
         if !d.status.is_active() {
             return Err(OpsError::Invalid(format!(
                 "deployment {id} is {}; only a running deployment can be cancelled",

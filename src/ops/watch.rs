@@ -4,15 +4,32 @@
 use std::time::Duration;
 
 use crate::backend::{Backend, BackendError};
-use crate::domain::{BackupStatus, DeploymentStatus, Health, InstanceState, Tier};
+use crate::domain::{
+    BackupStatus, DeploymentStatus, Health, InstanceState, ReleasePhase, StageStatus, Tier,
+};
 
 /// What to poll to see an action complete.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Watch {
-    Scaling { tier: Tier, desired: u32 },
-    Deployment { id: String },
-    Backup { id: String },
-    Restore { database: String },
+    Scaling {
+        tier: Tier,
+        desired: u32,
+    },
+    Deployment {
+        id: String,
+    },
+    /// The release a deployment belongs to, to its end; a rollback's ends well
+    /// rolled back.
+    Release {
+        id: String,
+        rollback: bool,
+    },
+    Backup {
+        id: String,
+    },
+    Restore {
+        database: String,
+    },
 }
 
 /// One observation of an action in flight.
@@ -109,6 +126,65 @@ impl Watch {
                 Ok(Progress {
                     line,
                     percent: (total > 0).then(|| ((c.succeeded + c.skipped) * 100 / total) as u8),
+                    finished,
+                })
+            }
+            Watch::Release { id, rollback } => {
+                let releases = backend.releases(20).await?;
+                let Some(r) = releases.iter().find(|r| r.contains(id)) else {
+                    return Ok(Progress {
+                        line: format!("deployment {id}: waiting for it to appear"),
+                        percent: None,
+                        finished: None,
+                    });
+                };
+                let now = backend.now();
+                let mut line = format!(
+                    "release {} of {}: {} · {}",
+                    r.id,
+                    r.revision,
+                    r.phase.as_str(),
+                    r.pipeline(now)
+                );
+                if !r.rollbacks.is_empty() {
+                    let rbs: Vec<String> = r
+                        .rollbacks
+                        .iter()
+                        .map(|x| format!("{} {} {}", x.deployment, x.group, x.status.as_str()))
+                        .collect();
+                    line.push_str(&format!(" · rollback {}", rbs.join(", ")));
+                }
+                if let Some(err) = &r.error {
+                    line.push_str(&format!(" · {err}"));
+                }
+                let finished = match r.phase {
+                    ReleasePhase::Succeeded => Some(true),
+                    ReleasePhase::RolledBack => Some(*rollback),
+                    ReleasePhase::Failed | ReleasePhase::Stopped => Some(false),
+                    _ => None,
+                };
+                // Each of the four stages a quarter, the running one by its progress.
+                let mut done = 0.0;
+                for s in &r.stages {
+                    done += match s.status {
+                        StageStatus::Pending => 0.0,
+                        StageStatus::InProgress => match (&s.bake, s.instances) {
+                            (Some(b), _) => b.remaining_at(now).map_or(0.0, |left| {
+                                1.0 - left as f64 / b.duration_secs.max(1) as f64
+                            }),
+                            (None, Some(c)) => {
+                                let total =
+                                    c.pending + c.in_progress + c.succeeded + c.failed + c.skipped;
+                                f64::from(c.succeeded + c.skipped) / f64::from(total.max(1))
+                            }
+                            _ => 0.0,
+                        },
+                        _ => 1.0,
+                    };
+                }
+                Ok(Progress {
+                    line,
+                    percent: Some(((done / 4.0).clamp(0.0, 1.0) * 100.0) as u8),
                     finished,
                 })
             }

@@ -23,8 +23,8 @@ use crate::backend::{Backend, BackendError, LineSink, LogFollower, Result};
 use crate::domain::{
     AuditRecord, BackendKind, BackupKind, BackupOverview, Capacity, ChaosKind, DEMO_ENV,
     Deployment, DeploymentTarget, FollowMode, Identity, LogEvent, LogQuery, LogSource,
-    MetricsSnapshot, PlanSummary, ProvisionMode, RestoreSource, RevisionInfo, Tier, TimeRange,
-    Timestamp, Topology,
+    MetricsSnapshot, PlanSummary, ProvisionMode, Release, RestoreSource, RevisionInfo,
+    RollbackRequest, Tier, TimeRange, Timestamp, Topology,
 };
 
 /// The seed of a new world when none is given.
@@ -451,6 +451,10 @@ impl Backend for SimBackend {
         })
     }
 
+    async fn releases(&self, limit: usize) -> Result<Vec<Release>> {
+        self.shared.read(|w, now| w.releases(limit, now))
+    }
+
     async fn deployment_targets(&self, deployment_id: &str) -> Result<Vec<DeploymentTarget>> {
         self.shared
             .read(|w, _| match w.delivery.find(deployment_id) {
@@ -495,6 +499,10 @@ impl Backend for SimBackend {
     async fn stop_deployment(&self, deployment_id: &str, rollback: bool) -> Result<()> {
         self.shared
             .mutate(|w, now| w.stop_deployment(now, deployment_id, rollback))
+    }
+
+    async fn roll_back(&self, request: &RollbackRequest) -> Result<Vec<String>> {
+        self.shared.mutate(|w, now| w.roll_back(now, request))
     }
 
     async fn create_backup(&self, kind: BackupKind) -> Result<String> {

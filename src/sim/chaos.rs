@@ -2,6 +2,7 @@
 //! the rest is the model reacting as AWS would.
 
 use super::clock::{Ms, to_ts};
+use super::deployments::Fault;
 use super::logs::Emit;
 use super::traffic::{SPIKE_DURATION, SPIKE_FACTOR};
 use super::world::World;
@@ -28,8 +29,12 @@ pub fn inject(
         }
         ChaosKind::KillInstance => w.fleet.kill(w.seed, now, ev)?,
         ChaosKind::BadRevision => {
-            w.delivery.next_faulty = true;
-            "the next deployment ships a faulty build: it passes ValidateService, then fails half its requests with HTTP 500 once it takes traffic, until the 5xx-rate alarm stops and rolls it back".to_string()
+            w.delivery.next_fault = Fault::Faulty;
+            "the next deployment ships a faulty build: it passes ValidateService, then fails half its requests with HTTP 500 once the canary runs it, until the 5xx-rate alarm fails the canary's bake and the canary is rolled back".to_string()
+        }
+        ChaosKind::BadAtScale => {
+            w.delivery.next_fault = Fault::AtScale;
+            "the next deployment ships a build that fails only at scale: the canary bakes clean, then half the requests fail with HTTP 500 once the whole fleet runs it, until the 5xx-rate alarm fails the fleet's bake and the canary and the fleet are rolled back".to_string()
         }
     };
     ev.text(now, LogSource::System, STREAM, Severity::Warn, || {

@@ -91,6 +91,9 @@ pub struct Inst {
     pub revision: Option<String>,
     /// Running a revision chaos made faulty: half its requests fail.
     pub faulty: bool,
+    /// Tagged `Canary=true`: the canary deployment group's one instance.
+    #[serde(default)]
+    pub canary: bool,
     pub failed_at: Option<Ms>,
     pub noticed_at: Option<Ms>,
     pub terminating_at: Option<Ms>,
@@ -350,6 +353,7 @@ impl Fleet {
                     ready_at: launched + boot + secs(&mut r, APP_READY_SECS),
                     revision: (tier == Tier::Web).then(|| revision.to_string()),
                     faulty: false,
+                    canary: false,
                     failed_at: None,
                     noticed_at: None,
                     terminating_at: None,
@@ -442,6 +446,7 @@ impl Fleet {
                 .then(|| revision.map(str::to_string))
                 .flatten(),
             faulty: false,
+            canary: false,
             failed_at: None,
             noticed_at: None,
             terminating_at: None,

@@ -36,7 +36,7 @@ pub fn build(seed: u64, start: Ms) -> World {
         at(6, 9),
         at(4, 14),
         at(3, 10),
-        at(1, 15),
+        at(1, 9),
         at(1, 20),
     ];
     let revisions: Vec<Revision> = created
@@ -67,7 +67,7 @@ pub fn build(seed: u64, start: Ms) -> World {
             faulty: false,
         },
         Scripted {
-            at: at(1, 16),
+            at: at(1, 10),
             revision: 4,
             faulty: false,
         },
@@ -76,7 +76,11 @@ pub fn build(seed: u64, start: Ms) -> World {
     let log_from = start - WINDOW;
     for s in script {
         world.step_with_logs_from(s.at, log_from);
-        world.delivery.next_faulty = s.faulty;
+        world.delivery.next_fault = if s.faulty {
+            super::deployments::Fault::Faulty
+        } else {
+            super::deployments::Fault::None
+        };
         let revision = name(s.revision);
         let description = format!("Deploy {revision} from main");
         // A scripted deployment finds the group idle: the previous one ended days ago.

@@ -28,7 +28,7 @@
 //! | scaling | target tracking on average web CPU, target 50 %: out after 3 minutes above (to ⌈n × cpu / 50⌉, 3 min warm-up), in after 15 minutes below 45 % (one instance per 5 minutes); replacement of failed instances (15–45 s to notice, 30 s deregistration, 15–40 s shutdown); a random hardware failure about once a fortnight per instance |
 //! | bastion | ASG of one t3.micro; CPU 0.3–0.9 %, a few % during an SSH session (about one hour in five) |
 //! | database | `notejam-demo`, PostgreSQL 17.5, db.t4g.medium, Multi-AZ, 20 GiB; connections = 6 per web instance + 0.25 per request/s; CPU = 4 % + 0.35 % per request/s (+6 % during a snapshot); grows 54 bytes per served request |
-//! | deployments | CodeDeploy `notejam`/`demo`, `CodeDeployDefault.OneAtATime`, in place, 13 lifecycle hooks (BlockTraffic 60–120 s, AllowTraffic 75–150 s, ValidateService 20–45 s, the others seconds): 3–6 minutes per instance; auto-rollback on failure and on the `p99-latency` and `5xx-rate` alarms; a chaos-faulty build passes ValidateService and then fails half its requests |
+//! | deployments | CodeDeploy `notejam`, groups `demo-canary` (the one web instance tagged `Canary=true`, `CodeDeployDefault.AllAtOnce`) and `demo` (the others, `CodeDeployDefault.OneAtATime`), in place, 13 lifecycle hooks (BlockTraffic 60–120 s, AllowTraffic 75–150 s, ValidateService 20–45 s, the others seconds): 3–6 minutes per instance; a release is canary → bake → fleet → bake, each bake 5 virtual minutes (prod's 10, staging's 2) watching the `p99-latency` and `5xx-rate` alarms; an alarm during a deployment stops it (CodeDeploy's auto-rollback of its group), one during a bake rolls back the canary and, if reached, the fleet; every rollback is created with the alarm monitoring off; chaos `bad-revision` fails half the requests of the instances it is deployed to (the canary's bake catches it), `bad-at-scale` once the whole fleet runs it (the fleet's bake does) |
 //! | alarms | as `provision/modules/observability`: p99 latency > 1 s (3 of 3 min), 5xx rate > 5 % (3 of 3 min, at least 20 requests), unhealthy hosts > 0 (3 of 3 min), web CPU > 80 % (2 of 2 × 5 min), DB CPU > 80 % (3 × 5 min), DB free storage < 10 % (5 min), DB connections > 80 (2 × 5 min), backup job failed (1 h), no completed backup job for 26 h |
 //! | backups | RDS automated snapshots daily in 02:00–03:00 UTC (4–9 min, kept 7 days); AWS Backup plan `notejam-demo-daily` at 05:00 + up to 45 min (8–20 min, kept 35 days) and monthly on the 1st (kept a year); manual snapshots 3–6 min; on-demand jobs 6–15 min; PITR 5 minutes behind; restores 10–16 min creating then 3–6 min backing-up |
 //! | logs | ring of the last 3 hours, at most 12 000 events; one access line per 50 requests and one per 10 failed ones (with the app's error line); system, CodeDeploy agent, PostgreSQL and audit lines |
@@ -36,7 +36,7 @@
 //!
 //! # Persistence
 //!
-//! The world is stored as JSON (`{"format":"njtui-sim-world","version":1,...}`)
+//! The world is stored as JSON (`{"format":"njtui-sim-world","version":2,...}`)
 //! under the XDG state directory, written atomically under an advisory lock; a
 //! corrupt or incompatible file is refused with a message suggesting `--reset`.
 

@@ -16,7 +16,8 @@ use super::clock::Clock;
 use super::world::World;
 
 pub const FORMAT: &str = "njtui-sim-world";
-pub const VERSION: u32 = 1;
+/// 2: deployments in two groups (canary and fleet) and the releases around them.
+pub const VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct StateRef<'a> {

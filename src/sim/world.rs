@@ -11,7 +11,7 @@ use super::alarms::Alarms;
 use super::backups::Backups;
 use super::chaos;
 use super::clock::{DAY, HOUR, MINUTE, Ms, TICK, floor, to_ts};
-use super::deployments::{Delivery, NewDeployment};
+use super::deployments::Delivery;
 use super::fleet::{Fleet, SCALE_IN_POINTS};
 use super::logs::{CommandSeq, Emit, LogRing, WINDOW};
 use super::metrics::{Col, MetricStore, MinuteAcc};
@@ -23,9 +23,9 @@ use super::traffic_logs;
 use crate::backend::BackendError;
 use crate::domain::{
     AuditOutcome, AuditRecord, BackupKind, BackupOverview, BackupVault, Bucket, BucketPurpose,
-    Capacity, ChaosKind, DEMO_ENV, Delivery as DeliveryView, DeploymentCreator, LoadBalancer,
-    LogSource, MetricsSnapshot, Network, RestoreSource, Severity, Subnet, TargetHealth, Tier,
-    TimeRange, Topology,
+    Capacity, ChaosKind, DEMO_ENV, Delivery as DeliveryView, GroupKind, LoadBalancer, LogSource,
+    MetricsSnapshot, Network, Release, RestoreSource, RollbackRequest, Severity, Subnet,
+    TargetHealth, Tier, TimeRange, Topology,
 };
 
 /// A world left alone longer than this (in virtual time) sleeps through the
@@ -284,21 +284,26 @@ impl World {
     ) -> Result<String, BackendError> {
         self.delivery.check_new(revision)?;
         self.command(now, |w, now, ev| {
-            Ok(w.delivery.create(
-                w.seed,
-                now,
-                NewDeployment {
-                    revision,
-                    description,
-                    creator: DeploymentCreator::User,
-                    initiated_by: Some(who),
-                    rollback_of: None,
-                    only: None,
-                },
-                &w.fleet,
-                ev,
-            ))
+            Ok(w.delivery
+                .start_release(w.seed, now, revision, description, who, &mut w.fleet, ev))
         })
+    }
+
+    pub fn roll_back(
+        &mut self,
+        now: Ms,
+        request: &RollbackRequest,
+    ) -> Result<Vec<String>, BackendError> {
+        self.command(now, |w, now, ev| {
+            w.delivery
+                .roll_back(w.seed, now, request, PRINCIPAL, &mut w.fleet, ev)
+        })
+    }
+
+    /// The newest `limit` releases, a bake in progress with the watched alarms now.
+    pub fn releases(&self, limit: usize, now: Ms) -> Vec<Release> {
+        let alarms = super::deployments::watched_states(&self.alarms.to_domain());
+        self.delivery.releases_to_domain(limit, &alarms, now)
     }
 
     pub fn stop_deployment(
@@ -434,6 +439,7 @@ impl World {
             delivery: Some(DeliveryView {
                 application: names::APPLICATION.to_string(),
                 group: DEMO_ENV.to_string(),
+                canary_group: Some(GroupKind::Canary.group_name(DEMO_ENV)),
                 active_deployment: self.delivery.active().map(|d| d.id.clone()),
                 current_revision: self.delivery.current.clone(),
             }),

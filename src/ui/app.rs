@@ -8,8 +8,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::backend::BackendError;
 use crate::domain::{
-    BackendKind, BackupOverview, ChaosKind, Deployment, DeploymentTarget, FollowMode, Identity,
-    LogEvent, LogSource, MetricKind, MetricsSnapshot, PlanSummary, RevisionInfo, Severity, Tier,
+    BackendKind, BackupOverview, ChaosKind, DeploymentTarget, FollowMode, Identity, LogEvent,
+    LogSource, MetricKind, MetricsSnapshot, PlanSummary, Release, RevisionInfo, Severity, Tier,
     TimeRange, Timestamp, Topology,
 };
 use crate::ops::watch::Progress;
@@ -100,7 +100,7 @@ pub enum Update {
     Identity(Result<Identity, BackendError>),
     Topology(Result<Topology, BackendError>),
     Metrics(TimeRange, Result<MetricsSnapshot, BackendError>),
-    Deployments(Result<Vec<Deployment>, BackendError>),
+    Releases(Result<Vec<Release>, BackendError>),
     Targets(String, Result<Vec<DeploymentTarget>, BackendError>),
     Backups(Result<BackupOverview, BackendError>),
     Revisions(Result<Vec<RevisionInfo>, BackendError>),
@@ -174,7 +174,8 @@ pub struct App {
 
     pub topology: Option<Topology>,
     pub metrics: Option<MetricsSnapshot>,
-    pub deployments: Option<Vec<Deployment>>,
+    /// Newest first: each the canary, its bake, the fleet, its bake.
+    pub releases: Option<Vec<Release>>,
     pub targets: Option<(String, Vec<DeploymentTarget>)>,
     pub backups: Option<BackupOverview>,
 
@@ -217,7 +218,7 @@ impl App {
             now: None,
             topology: None,
             metrics: None,
-            deployments: None,
+            releases: None,
             targets: None,
             backups: None,
             topo: TopologyState::default(),
@@ -269,26 +270,34 @@ impl App {
         }
     }
 
-    pub fn visible_deployments(&self) -> Vec<&Deployment> {
-        self.deployments
+    pub fn visible_releases(&self) -> Vec<&Release> {
+        self.releases
             .iter()
             .flatten()
-            .filter(|d| {
+            .filter(|r| {
                 self.deploys.filter.matches(&format!(
-                    "{} {} {} {}",
-                    d.id,
-                    d.status.as_str(),
-                    d.revision,
-                    d.initiated_by.as_deref().unwrap_or("")
+                    "{} {} {} {} {} {}",
+                    r.id,
+                    r.phase.as_str(),
+                    r.stage.as_str(),
+                    r.revision,
+                    r.initiated_by.as_deref().unwrap_or(""),
+                    r.deployment_ids().collect::<Vec<_>>().join(" ")
                 ))
             })
             .collect()
     }
 
-    pub fn selected_deployment(&self) -> Option<&Deployment> {
-        self.visible_deployments()
-            .get(self.deploys.selected)
-            .copied()
+    pub fn selected_release(&self) -> Option<&Release> {
+        self.visible_releases().get(self.deploys.selected).copied()
+    }
+
+    /// The deployment of the selected release to show and act on: its running
+    /// rollback, else its running or last reached stage's.
+    pub fn selected_deployment(&self) -> Option<String> {
+        self.selected_release()
+            .and_then(|r| r.focus_deployment())
+            .map(str::to_string)
     }
 
     pub fn visible_backups(&self) -> Vec<&crate::domain::Backup> {
@@ -316,7 +325,7 @@ impl App {
             View::Topology => self.topo_rows().len(),
             View::Metrics => MetricKind::ALL.len(),
             View::Logs => self.logs.buffer.visible_len(),
-            View::Deployments => self.visible_deployments().len(),
+            View::Deployments => self.visible_releases().len(),
             View::Backups => self.visible_backups().len(),
         }
     }
@@ -335,7 +344,7 @@ impl App {
     fn clamp_selections(&mut self) {
         let lens = [
             (View::Topology, self.topo_rows().len()),
-            (View::Deployments, self.visible_deployments().len()),
+            (View::Deployments, self.visible_releases().len()),
             (View::Backups, self.visible_backups().len()),
         ];
         for (view, len) in lens {
@@ -658,7 +667,7 @@ impl App {
             }
             Cancel => {
                 let id = match self.view {
-                    View::Deployments => self.selected_deployment().map(|d| d.id.clone()),
+                    View::Deployments => self.selected_deployment(),
                     View::Backups => self
                         .visible_backups()
                         .get(self.backups_state.selected)
@@ -769,7 +778,7 @@ impl App {
 
     fn current_selection(&self) -> Option<String> {
         (self.view == View::Deployments)
-            .then(|| self.selected_deployment().map(|d| d.id.clone()))
+            .then(|| self.selected_deployment())
             .flatten()
     }
 
@@ -797,7 +806,7 @@ impl App {
         if self.view != View::Deployments {
             return None;
         }
-        self.selected_deployment().map(|d| d.id.clone())
+        self.selected_deployment()
     }
 
     // ---- results ----
@@ -818,15 +827,21 @@ impl App {
                     self.metrics = Some(m);
                 }
             }
-            Update::Deployments(r) => {
-                if let Some(d) = self.ok(r) {
-                    let before = self.selected_deployment().map(|d| d.id.clone());
-                    self.deployments = Some(d);
-                    // Keep the same deployment selected as new ones arrive on top.
+            Update::Releases(r) => {
+                if let Some(releases) = self.ok(r) {
+                    let before = self.selected_release().map(|r| r.id.clone());
+                    let focus = self.selected_deployment();
+                    self.releases = Some(releases);
+                    // Keep the same release selected as new ones arrive on top.
                     if let Some(id) = before
-                        && let Some(i) = self.visible_deployments().iter().position(|d| d.id == id)
+                        && let Some(i) = self.visible_releases().iter().position(|r| r.id == id)
                     {
                         self.deploys.selected = i;
+                    }
+                    // Its next stage started: the pollers follow it.
+                    if self.view == View::Deployments && self.selected_deployment() != focus {
+                        self.clamp_selections();
+                        return vec![Effect::Wants];
                     }
                 }
             }

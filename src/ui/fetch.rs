@@ -14,6 +14,9 @@ use crate::domain::{BackendKind, LogQuery, TimeRange};
 
 use super::app::{Update, View};
 
+/// Releases the deployments view lists.
+pub const RELEASES: usize = 25;
+
 /// What the screen needs right now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wants {
@@ -94,7 +97,7 @@ pub fn spawn(
         },
     );
 
-    // Deployments: for their view, and for the topology's "now" panel.
+    // Releases: for the deployments view, and for the topology's "now" panel.
     poller(
         &backend,
         &tx,
@@ -103,7 +106,7 @@ pub fn spawn(
         move |w| {
             matches!(w.view, View::Deployments | View::Topology).then_some(((), p.deployments))
         },
-        |b, _| async move { vec![Update::Deployments(b.deployments(50).await)] },
+        |b, _| async move { vec![Update::Releases(b.releases(RELEASES).await)] },
     );
 
     poller(
@@ -317,17 +320,18 @@ pub async fn first_round(
     log_limit: usize,
 ) -> Vec<Update> {
     let now = backend.now();
-    let deployments = backend.deployments(50).await;
-    let newest = deployments
+    let releases = backend.releases(RELEASES).await;
+    let newest = releases
         .as_ref()
         .ok()
-        .and_then(|d| d.first())
-        .map(|d| d.id.clone());
+        .and_then(|r| r.first())
+        .and_then(|r| r.focus_deployment())
+        .map(str::to_string);
     let mut updates = vec![
         Update::Now(now),
         Update::Identity(backend.identity().await),
         Update::Topology(backend.topology().await),
-        Update::Deployments(deployments),
+        Update::Releases(releases),
         Update::Backups(backend.backups().await),
         Update::Metrics(
             TimeRange::LastHour,

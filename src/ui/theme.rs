@@ -4,8 +4,8 @@
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::domain::{
-    AlarmState, BackupStatus, DeploymentStatus, Health, InstanceState, Severity, StepStatus,
-    TargetHealth,
+    AlarmState, BackupStatus, DeploymentStatus, Health, InstanceState, ReleasePhase, Severity,
+    StageStatus, StepStatus, TargetHealth,
 };
 
 pub const OK: Color = Color::Green;
@@ -97,6 +97,28 @@ pub fn deployment(s: DeploymentStatus) -> Style {
         DeploymentStatus::Failed => bad(),
         DeploymentStatus::Stopped => warn(),
         _ => accent().add_modifier(Modifier::BOLD),
+    }
+}
+
+/// A release stage; the running one stands out (bold, underlined).
+pub fn stage(s: StageStatus) -> Style {
+    match s {
+        StageStatus::Succeeded => ok(),
+        StageStatus::Failed => bad(),
+        StageStatus::RolledBack => warn(),
+        StageStatus::InProgress => accent().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+        StageStatus::Skipped => dim(),
+        StageStatus::Pending => Style::new(),
+    }
+}
+
+pub fn phase(p: ReleasePhase) -> Style {
+    match p {
+        ReleasePhase::Succeeded => ok(),
+        ReleasePhase::Failed => bad(),
+        ReleasePhase::RolledBack | ReleasePhase::Stopped => warn(),
+        ReleasePhase::RollingBack => warn().add_modifier(Modifier::BOLD),
+        ReleasePhase::Deploying | ReleasePhase::Baking => accent().add_modifier(Modifier::BOLD),
     }
 }
 

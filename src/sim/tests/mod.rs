@@ -58,6 +58,7 @@ pub async fn fingerprint(s: &SimBackend) -> String {
         out += &serde_json::to_string(&s.metrics(r).await.unwrap()).unwrap();
     }
     out += &serde_json::to_string(&s.deployments(100).await.unwrap()).unwrap();
+    out += &serde_json::to_string(&s.releases(100).await.unwrap()).unwrap();
     out += &serde_json::to_string(&s.backups().await.unwrap()).unwrap();
     out += &serde_json::to_string(&s.logs(&LogQuery::default()).await.unwrap()).unwrap();
     out

@@ -424,7 +424,7 @@ fn apply_filter(app: &mut App, text: &str) {
     app.deploys.selected = app
         .deploys
         .selected
-        .min(app.visible_deployments().len().saturating_sub(1));
+        .min(app.visible_releases().len().saturating_sub(1));
     app.backups_state.selected = app
         .backups_state
         .selected

@@ -92,11 +92,18 @@ pub fn complete(app: &App, text: &str) -> Vec<String> {
             .map(|d| d.id.clone())
             .collect(),
         ["cancel"] | ["deployments"] => app
-            .deployments
+            .releases
             .iter()
             .flatten()
-            .map(|d| d.id.clone())
-            .collect(),
+            .flat_map(|r| {
+                std::iter::once(r.id.clone()).chain(r.deployment_ids().map(str::to_string))
+            })
+            .fold(Vec::new(), |mut ids, id| {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+                ids
+            }),
         _ => vec![],
     };
     options
@@ -283,9 +290,9 @@ pub fn execute(app: &mut App, text: &str) -> Result<Vec<Effect>, String> {
             let mut effects = app.switch_view(View::Deployments);
             if let Some(id) = id {
                 let index = app
-                    .visible_deployments()
+                    .visible_releases()
                     .iter()
-                    .position(|d| d.id == id)
+                    .position(|r| r.contains(&id))
                     .ok_or_else(|| format!("no deployment '{id}' in the list"))?;
                 app.deploys.selected = index;
                 effects.push(Effect::Wants);

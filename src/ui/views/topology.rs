@@ -55,34 +55,27 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 /// Deployments in progress, scaling activities, alarms in ALARM: or all quiet.
 fn happening_now(app: &App, t: &Topology) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    if let Some(d) = t
+    let now = app.now.unwrap_or_else(chrono::Utc::now);
+    let release = app.releases.iter().flatten().find(|r| r.is_active());
+    if let Some(r) = release {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("● {} ", r.phase.as_str().replace('_', " ")),
+                theme::deployment(DeploymentStatus::InProgress),
+            ),
+            Span::raw(format!("{} of {}: {}", r.id, r.revision, r.pipeline(now))),
+        ]));
+    } else if let Some(d) = t
         .delivery
         .as_ref()
         .and_then(|d| d.active_deployment.as_ref())
     {
-        let detail = app
-            .deployments
-            .iter()
-            .flatten()
-            .find(|x| &x.id == d)
-            .map(|x| {
-                let c = x.instances;
-                let total = c.pending + c.in_progress + c.succeeded + c.failed + c.skipped;
-                format!(
-                    " of {}: {}, {}/{} instances done",
-                    x.revision,
-                    x.status.as_str(),
-                    c.succeeded + c.skipped,
-                    total
-                )
-            })
-            .unwrap_or_else(|| " in progress".into());
         lines.push(Line::from(vec![
             Span::styled(
                 "● deploying ",
                 theme::deployment(DeploymentStatus::InProgress),
             ),
-            Span::raw(format!("{d}{detail}")),
+            Span::raw(format!("{d} in progress")),
         ]));
     }
     for g in &t.groups {
@@ -404,11 +397,15 @@ fn draw_storage(frame: &mut Frame, t: &Topology, area: Rect) {
 fn draw_delivery(frame: &mut Frame, app: &App, t: &Topology, area: Rect) {
     let lines = match &t.delivery {
         Some(d) => {
-            let last = app.deployments.as_ref().and_then(|ds| ds.first());
+            let last = app.releases.as_ref().and_then(|rs| rs.first());
+            let groups = match &d.canary_group {
+                Some(c) => format!("{} + {c}", d.group),
+                None => d.group.clone(),
+            };
             vec![
                 Line::from(vec![
                     Span::styled("CodeDeploy ", theme::bold()),
-                    Span::raw(format!("{} / {}", d.application, d.group)),
+                    Span::raw(format!("{} / {groups}", d.application)),
                 ]),
                 Line::from(vec![
                     Span::raw("running "),
@@ -417,14 +414,26 @@ fn draw_delivery(frame: &mut Frame, app: &App, t: &Topology, area: Rect) {
                         theme::accent(),
                     ),
                 ]),
-                match (&d.active_deployment, last) {
-                    (Some(a), _) => Line::styled(
+                match (last, &d.active_deployment) {
+                    (Some(l), _) if l.is_active() => Line::styled(
+                        format!(
+                            "{} {}: {}",
+                            l.phase.as_str().replace('_', " "),
+                            l.id,
+                            l.stage.as_str().replace('_', " ")
+                        ),
+                        theme::deployment(DeploymentStatus::InProgress),
+                    ),
+                    (_, Some(a)) => Line::styled(
                         format!("deploying: {a}"),
                         theme::deployment(DeploymentStatus::InProgress),
                     ),
-                    (None, Some(l)) => Line::from(vec![
+                    (Some(l), None) => Line::from(vec![
                         Span::raw("last "),
-                        Span::styled(l.status.as_str(), theme::deployment(l.status)),
+                        Span::styled(
+                            l.phase.as_str().replace('_', " "),
+                            theme::deployment(l.status),
+                        ),
                         Span::raw(format!(" {}", l.id)),
                     ]),
                     (None, None) => Line::styled("no deployment running", theme::dim()),
