@@ -359,8 +359,15 @@ async fn deployments_map_status_rollbacks_errors_and_counts() {
             .deployments_info(failed)
             .build()
     });
+    // No canary deployment in this history.
+    let canary = mock!(aws_sdk_codedeploy::Client::list_deployments)
+        .match_requests(|r| r.deployment_group_name() == Some("prod-canary"))
+        .then_output(|| {
+            aws_sdk_codedeploy::operation::list_deployments::ListDeploymentsOutput::builder()
+                .build()
+        });
     let mocks = Mocks {
-        codedeploy: vec![list, get],
+        codedeploy: vec![list, canary, get],
         ..Default::default()
     };
     let ds = mocks.backend("prod").deployments(2).await.unwrap();
@@ -1011,4 +1018,252 @@ async fn denied_and_malformed_answers_become_errors_not_panics() {
     );
     let e = b.deployment_targets("d-1").await.unwrap_err();
     assert!(matches!(e, BackendError::Api { .. }), "{e:?}");
+}
+
+/// A deployment of `rev` in `group`, created `ago_min` minutes ago and, with
+/// `ended_min`, succeeded that many minutes ago.
+fn recent_deployment(
+    id: &str,
+    group: &str,
+    rev: &str,
+    ago_min: i64,
+    ended_min: Option<i64>,
+) -> aws_sdk_codedeploy::types::DeploymentInfo {
+    use aws_sdk_codedeploy::types::*;
+    let at = |min: i64| SdkTime::from_millis(chrono::Utc::now().timestamp_millis() - min * 60_000);
+    let mut b = DeploymentInfo::builder()
+        .deployment_id(id)
+        .application_name("notejam")
+        .deployment_group_name(group)
+        .create_time(at(ago_min))
+        .creator(DeploymentCreator::User)
+        .revision(
+            RevisionLocation::builder()
+                .revision_type(RevisionLocationType::S3)
+                .s3_location(S3Location::builder().bucket("b").key(rev).build())
+                .build(),
+        )
+        .deployment_overview(DeploymentOverview::builder().succeeded(1).build());
+    b = match ended_min {
+        Some(m) => b.status(DeploymentStatus::Succeeded).complete_time(at(m)),
+        None => b.status(DeploymentStatus::InProgress),
+    };
+    b.build()
+}
+
+#[tokio::test]
+async fn releases_pair_the_canary_with_its_bake_and_the_watched_alarms() {
+    use aws_sdk_cloudwatch::types::{MetricAlarm, StateValue};
+    use aws_sdk_codedeploy::operation::list_deployments::ListDeploymentsOutput;
+    let list = |group: &'static str, ids: &'static [&'static str]| {
+        mock!(aws_sdk_codedeploy::Client::list_deployments)
+            .match_requests(move |r| r.deployment_group_name() == Some(group))
+            .then_output(move || {
+                ids.iter()
+                    .fold(ListDeploymentsOutput::builder(), |b, id| b.deployments(*id))
+                    .build()
+            })
+    };
+    let get = mock!(aws_sdk_codedeploy::Client::batch_get_deployments).then_output(|| {
+        aws_sdk_codedeploy::operation::batch_get_deployments::BatchGetDeploymentsOutput::builder()
+            // The canary deployed 3 minutes ago: 7 of prod's 10 bake minutes left.
+            .deployments_info(recent_deployment(
+                "d-CANARY",
+                "prod-canary",
+                "r2.zip",
+                8,
+                Some(3),
+            ))
+            .deployments_info(recent_deployment("d-OLD", "prod", "r1.zip", 600, Some(590)))
+            .build()
+    });
+    let alarms = mock!(aws_sdk_cloudwatch::Client::describe_alarms)
+        .match_requests(|r| {
+            r.alarm_names() == ["notejam-prod-p99-latency", "notejam-prod-5xx-rate"]
+        })
+        .then_output(|| {
+            let alarm = |name: &str, state: StateValue| {
+                MetricAlarm::builder()
+                    .alarm_name(name)
+                    .state_value(state)
+                    .build()
+            };
+            aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput::builder()
+                .metric_alarms(alarm("notejam-prod-p99-latency", StateValue::Ok))
+                .metric_alarms(alarm("notejam-prod-5xx-rate", StateValue::Alarm))
+                .build()
+        });
+    let mocks = Mocks {
+        codedeploy: vec![
+            list("prod", &["d-OLD"]),
+            list("prod-canary", &["d-CANARY"]),
+            get,
+        ],
+        cloudwatch: vec![alarms.clone()],
+        ..Default::default()
+    };
+    let b = mocks.backend("prod");
+    let rs = b.releases(5).await.unwrap();
+    assert_eq!(
+        rs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["d-CANARY", "d-OLD"]
+    );
+    let r = &rs[0];
+    assert_eq!(
+        (r.stage, r.phase),
+        (domain::Stage::CanaryBake, domain::ReleasePhase::Baking)
+    );
+    assert_eq!(r.previous_revision.as_deref(), Some("r1.zip"));
+    let bake = r.stages[1].bake.as_ref().unwrap();
+    let left = bake.remaining_secs.unwrap();
+    assert!((410..=420).contains(&left), "{left}");
+    assert_eq!(bake.alarms_label(), "ALARM 5xx-rate");
+    assert!(alarms.num_calls() >= 1);
+    assert_eq!(rs[1].phase, domain::ReleasePhase::Succeeded);
+    assert_eq!(rs[1].stages[0].status, domain::StageStatus::Skipped);
+    // The deployments themselves know their group.
+    let ds = b.deployments(5).await.unwrap();
+    assert_eq!(
+        ds.iter()
+            .map(|d| (d.id.as_str(), d.group.as_str()))
+            .collect::<Vec<_>>(),
+        [("d-CANARY", "prod-canary"), ("d-OLD", "prod")]
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_stops_then_creates_each_group_with_the_alarms_off() {
+    use aws_sdk_codedeploy::operation::create_deployment::{
+        CreateDeploymentError, CreateDeploymentOutput,
+    };
+    let mut mocks = Mocks::default();
+    mocks
+        .s3
+        .push(mock!(aws_sdk_s3::Client::list_buckets).then_output(|| {
+            aws_sdk_s3::operation::list_buckets::ListBucketsOutput::builder()
+                .buckets(
+                    aws_sdk_s3::types::Bucket::builder()
+                        .name("notejam-prod-artifacts")
+                        .build(),
+                )
+                .build()
+        }));
+    mocks.s3.push(
+        mock!(aws_sdk_s3::Client::get_bucket_tagging).then_output(|| {
+            let tag = |k: &str, v: &str| {
+                aws_sdk_s3::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .unwrap()
+            };
+            aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingOutput::builder()
+                .tag_set(tag("Project", "notejam"))
+                .tag_set(tag("Environment", "prod"))
+                .tag_set(tag("Tier", "storage"))
+                .tag_set(tag("Purpose", "artifacts"))
+                .build()
+                .unwrap()
+        }),
+    );
+    mocks
+        .s3
+        .push(mock!(aws_sdk_s3::Client::list_objects_v2).then_output(|| {
+            aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output::builder()
+                .contents(
+                    aws_sdk_s3::types::Object::builder()
+                        .key("notejam/r1.zip")
+                        .last_modified(SdkTime::from_millis(T0))
+                        .build(),
+                )
+                .build()
+        }));
+    mocks.sts.push(
+        mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput::builder()
+                .account("123456789012")
+                .arn("arn:aws:iam::123456789012:user/ana")
+                .build()
+        }),
+    );
+    let stop = mock!(aws_sdk_codedeploy::Client::stop_deployment)
+        .match_requests(|r| {
+            r.deployment_id() == Some("d-FLEET") && r.auto_rollback_enabled() == Some(false)
+        })
+        .then_output(|| StopDeploymentOutput::builder().build());
+    let alarms_off =
+        |r: &aws_sdk_codedeploy::operation::create_deployment::CreateDeploymentInput| {
+            r.override_alarm_configuration()
+                .is_some_and(|a| !a.enabled())
+        };
+    // The canary's group is free; the fleet's is still busy with the stopped
+    // deployment once, then takes the rollback.
+    let canary = mock!(aws_sdk_codedeploy::Client::create_deployment)
+        .match_requests(move |r| {
+            r.deployment_group_name() == Some("prod-canary")
+                && alarms_off(r)
+                && r.description().is_some_and(|d| {
+                    d.starts_with("Rollback of d-CANARY: ") && d.contains("user/ana")
+                })
+        })
+        .then_output(|| {
+            CreateDeploymentOutput::builder()
+                .deployment_id("d-RBC")
+                .build()
+        });
+    let fleet = mock!(aws_sdk_codedeploy::Client::create_deployment)
+        .match_requests(move |r| {
+            r.deployment_group_name() == Some("prod")
+                && alarms_off(r)
+                && r.revision()
+                    .and_then(|v| v.s3_location())
+                    .and_then(|s| s.key())
+                    == Some("notejam/r1.zip")
+        })
+        .sequence()
+        .error(|| {
+            CreateDeploymentError::generic(meta(
+                "DeploymentLimitExceededException",
+                "The deployment group prod has an active deployment",
+            ))
+        })
+        .output(|| {
+            CreateDeploymentOutput::builder()
+                .deployment_id("d-RBF")
+                .build()
+        })
+        .build();
+    mocks.codedeploy = vec![stop.clone(), canary.clone(), fleet.clone()];
+    let b = mocks.backend("prod");
+    let request = domain::RollbackRequest {
+        revision: "notejam/r1.zip".into(),
+        stop: vec!["d-FLEET".into()],
+        targets: vec![
+            domain::RollbackTarget {
+                group: domain::GroupKind::Canary,
+                rollback_of: Some("d-CANARY".into()),
+            },
+            domain::RollbackTarget {
+                group: domain::GroupKind::Fleet,
+                rollback_of: Some("d-FLEET".into()),
+            },
+        ],
+        description: "rollback of release d-CANARY (r2) to r1".into(),
+    };
+    let ids = b.roll_back(&request).await.unwrap();
+    assert_eq!(ids, ["d-RBC", "d-RBF"]);
+    assert_eq!(
+        (stop.num_calls(), canary.num_calls(), fleet.num_calls()),
+        (1, 1, 2)
+    );
+    // A revision the bucket does not hold is refused before anything is sent.
+    let e = b
+        .roll_back(&domain::RollbackRequest {
+            revision: "notejam/r9.zip".into(),
+            ..request
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("notejam/r1.zip"), "{e}");
+    assert_eq!(stop.num_calls(), 1);
 }

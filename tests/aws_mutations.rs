@@ -12,7 +12,8 @@ use njtui::aws::{AwsBackend, FollowTiming};
 use njtui::backend::{Backend, BackendError};
 use njtui::domain::{
     AuditOutcome, AuditRecord, BackendKind, BackupKind, BackupStatus, Capacity, DeploymentCreator,
-    DeploymentStatus, FollowMode, LogQuery, LogSource, RestoreSource, Tier,
+    DeploymentStatus, FollowMode, GroupKind, LogQuery, LogSource, ReleasePhase, RestoreSource,
+    RollbackRequest, RollbackTarget, Stage, StageStatus, Tier,
 };
 use support::moto::MotoServer;
 use support::seed::{self, EnvSpec, Seeded};
@@ -189,6 +190,155 @@ async fn deployments_are_created_from_bundles_and_listed_newest_first() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn both_groups_are_listed_and_a_rollback_overrides_the_alarm_configuration() {
+    let region = "ca-central-1";
+    let (b, prod, _) = world(region).await;
+    let cfg = seed::sdk_config(&MotoServer::shared().endpoint(), region).await;
+    let cd = aws_sdk_codedeploy::Client::new(&cfg);
+    let t = b.topology().await.unwrap();
+    assert_eq!(
+        t.delivery.unwrap().canary_group.as_deref(),
+        Some("prod-canary")
+    );
+
+    // The pipeline's canary, then the console's deployment to the fleet.
+    let canary = cd
+        .create_deployment()
+        .application_name("notejam")
+        .deployment_group_name("prod-canary")
+        .revision(
+            aws_sdk_codedeploy::types::RevisionLocation::builder()
+                .revision_type(aws_sdk_codedeploy::types::RevisionLocationType::S3)
+                .s3_location(
+                    aws_sdk_codedeploy::types::S3Location::builder()
+                        .bucket(&prod.artifacts_bucket)
+                        .key(&prod.bundles[1])
+                        .bundle_type(aws_sdk_codedeploy::types::BundleType::Zip)
+                        .build(),
+                )
+                .build(),
+        )
+        .description("deploy 1.1.0 to the canary")
+        .send()
+        .await
+        .unwrap()
+        .deployment_id()
+        .unwrap()
+        .to_string();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let fleet = b
+        .create_deployment(&prod.bundles[1], "deploy 1.1.0")
+        .await
+        .unwrap();
+    let ds = b.deployments(10).await.unwrap();
+    let groups: Vec<(&str, &str, bool)> = ds
+        .iter()
+        .map(|d| (d.id.as_str(), d.group.as_str(), d.ignores_alarms))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (fleet.as_str(), "prod", false),
+            (canary.as_str(), "prod-canary", false)
+        ]
+    );
+    // moto never moves a deployment on: the canary is still deploying, so the
+    // fleet's deployment is a release of its own, straight to the fleet.
+    let releases = b.releases(10).await.unwrap();
+    assert_eq!(
+        releases.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [fleet.as_str(), canary.as_str()]
+    );
+    assert_eq!(releases[1].stage, Stage::Canary);
+    assert_eq!(releases[1].stages[0].group, "prod-canary");
+    assert_eq!(releases[0].stages[0].status, StageStatus::Skipped);
+    assert_eq!(
+        releases[0].stages[2].deployment.as_deref(),
+        Some(fleet.as_str())
+    );
+
+    // The rollback: both groups, each deployment with the alarms overridden off.
+    let request = RollbackRequest {
+        revision: prod.bundles[0].clone(),
+        stop: vec![],
+        targets: vec![
+            RollbackTarget {
+                group: GroupKind::Canary,
+                rollback_of: Some(canary.clone()),
+            },
+            RollbackTarget {
+                group: GroupKind::Fleet,
+                rollback_of: Some(fleet.clone()),
+            },
+        ],
+        description: "rollback to 1.0.0".into(),
+    };
+    let ids = b.roll_back(&request).await.unwrap();
+    assert_eq!(ids.len(), 2);
+    let raw = cd
+        .batch_get_deployments()
+        .set_deployment_ids(Some(ids.clone()))
+        .send()
+        .await
+        .unwrap();
+    for (id, group) in ids.iter().zip(["prod-canary", "prod"]) {
+        let info = raw
+            .deployments_info()
+            .iter()
+            .find(|d| d.deployment_id() == Some(id))
+            .unwrap();
+        assert_eq!(info.deployment_group_name(), Some(group));
+        let alarms = info.override_alarm_configuration().expect("an override");
+        assert!(!alarms.enabled(), "{alarms:?}");
+        assert_eq!(
+            info.revision()
+                .and_then(|r| r.s3_location())
+                .and_then(|s| s.key()),
+            Some(prod.bundles[0].as_str())
+        );
+    }
+    let ds = b.deployments(10).await.unwrap();
+    let rb = ds.iter().find(|d| d.id == ids[0]).unwrap();
+    assert!(rb.ignores_alarms);
+    assert_eq!(rb.rollback_of.as_deref(), Some(canary.as_str()));
+    let releases = b.releases(10).await.unwrap();
+    let rolled = releases.iter().find(|r| r.id == canary).unwrap();
+    assert_eq!(rolled.rollbacks.len(), 1, "{rolled:#?}");
+    assert_eq!(rolled.rollbacks[0].group, "prod-canary");
+    assert_eq!(rolled.phase, ReleasePhase::RollingBack);
+
+    // Refusals name what is wrong before anything is sent.
+    let e = b
+        .roll_back(&RollbackRequest {
+            revision: "releases/notejam-9.9.9.zip".into(),
+            ..request.clone()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            BackendError::NotFound {
+                what: "revision",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = b
+        .roll_back(&RollbackRequest {
+            targets: vec![],
+            ..request
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("at least one"), "{e}");
+    // staging has none of it.
+    let staging = staging_backend(region).await;
+    assert!(staging.releases(10).await.unwrap().is_empty());
 }
 
 #[tokio::test]

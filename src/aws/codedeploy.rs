@@ -88,7 +88,8 @@ fn requester(description: &str) -> Option<String> {
 }
 
 /// The deployment a description names after `Rollback of ` (or `Rollback of
-/// release `): `d-` and CodeDeploy's id characters.
+/// release `): CodeDeploy's `d-` and nine characters, or the UUID an emulator
+/// gives its deployments.
 fn rollback_target(description: &str) -> Option<String> {
     let lower = description.to_ascii_lowercase();
     let at = lower.find(&ROLLBACK_OF.to_ascii_lowercase())? + ROLLBACK_OF.len();
@@ -97,7 +98,11 @@ fn rollback_target(description: &str) -> Option<String> {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
-    (id.len() > 2 && id.starts_with("d-")).then_some(id)
+    let codedeploy = id.len() > 2 && id.starts_with("d-");
+    let uuid = id.len() == 36
+        && id.matches('-').count() == 4
+        && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    (codedeploy || uuid).then_some(id)
 }
 
 fn revision_name(r: Option<&RevisionLocation>) -> String {
@@ -582,6 +587,11 @@ mod tests {
             Some("d-Q1")
         );
         assert_eq!(rollback_target("Rollback of everything"), None);
+        let uuid = "0f6d6b9e-2c1a-4f7e-9a51-7c3b2d1e0a99";
+        assert_eq!(
+            rollback_target(&format!("Rollback of {uuid}: x")).as_deref(),
+            Some(uuid)
+        );
         assert_eq!(rollback_target("deploy 1.0"), None);
         assert_eq!(rollback_description(None, "x"), "x");
     }

@@ -451,6 +451,27 @@ pub async fn seed_env(cfg: &SdkConfig, s: &EnvSpec) -> Seeded {
         .send()
         .await
         .expect("deployment group");
+    // The canary: the one instance tagged Canary=true, all at once.
+    let tag = |k: &str, v: &str| {
+        aws_sdk_codedeploy::types::Ec2TagFilter::builder()
+            .key(k)
+            .value(v)
+            .r#type(aws_sdk_codedeploy::types::Ec2TagFilterType::KeyAndValue)
+            .build()
+    };
+    cd.create_deployment_group()
+        .application_name("notejam")
+        .deployment_group_name(format!("{env}-canary"))
+        .deployment_config_name("CodeDeployDefault.AllAtOnce")
+        .service_role_arn(format!(
+            "arn:aws:iam::{ACCOUNT}:role/notejam-{env}-codedeploy"
+        ))
+        .ec2_tag_filters(tag("Canary", "true"))
+        .ec2_tag_filters(tag("Project", "notejam"))
+        .ec2_tag_filters(tag("Environment", env))
+        .send()
+        .await
+        .expect("canary deployment group");
 
     // Backup vault and plan.
     bk.create_backup_vault()
