@@ -177,3 +177,81 @@ fn scale_and_roll_back_from_the_keyboard_confirming_in_the_dialog() {
     t.keys(&["Escape", "q"]);
     assert_eq!(t.wait_line("EXIT="), "EXIT=0");
 }
+
+#[test]
+fn a_release_shows_its_stages_and_rolls_back_from_the_keyboard_while_baking() {
+    let t = Term::new("release");
+    t.start_console("--speed 0 --seed 7");
+    t.wait_for("Auto Scaling groups");
+    t.keys(&["4"]);
+    t.wait_for("Lifecycle of");
+    // Deploy the newest revision: the picker lists it first.
+    t.keys(&["d"]);
+    t.wait_for("Deploy a revision");
+    t.keys(&["Enter"]);
+    t.wait_for("canary first: 1 instance (demo-canary)");
+    t.keys(&["y"]);
+    t.wait_for("created");
+    t.keys(&["Escape"]);
+    let releases = t.njtui(&["deployments", "--json"]);
+    // The list keeps its selection as the new release arrives on top: go there.
+    t.wait_refreshing("the new release listed", 20, |s| {
+        s.contains(releases[0]["id"].as_str().unwrap())
+    });
+    t.keys(&["g"]);
+    let id = releases[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(releases[0]["stage"], "canary", "{releases}");
+    assert_eq!(releases[0]["phase"], "deploying", "{releases}");
+    t.wait_refreshing("the canary deploying", 20, |s| {
+        s.contains(&id) && s.contains("canary 0/1 → bake → fleet → bake")
+    });
+
+    // A minute of virtual time a second until the canary bakes, then frozen.
+    t.njtui(&["--speed", "60", "status", "--json"]);
+    let baking = t.wait_refreshing("the canary bake", 60, |s| {
+        s.contains("canary ✓ → bake ") && s.contains("left (alarms")
+    });
+    t.njtui(&["--speed", "0", "status", "--json"]);
+    assert!(baking.contains("canary bake  in progress"), "{baking}");
+    assert!(baking.contains("p99-latency"), "{baking}");
+    let json = t.njtui(&["deployments", "--json"]);
+    let stages = &json[0]["stages"];
+    assert_eq!(json[0]["stage"], "canary_bake", "{json}");
+    assert_eq!(stages[1]["status"], "in_progress", "{json}");
+    assert!(
+        stages[1]["bake"]["remaining_secs"].as_i64().unwrap() > 0,
+        "{json}"
+    );
+
+    // Roll the release back while it bakes: the canary only, alarms off.
+    t.keys(&["R"]);
+    t.wait_for(&format!("roll back release {id}"));
+    t.keys(&["y"]);
+    t.wait_for("alarm monitoring off");
+    t.keys(&["Escape"]);
+    t.wait_refreshing("the rollback", 20, |s| {
+        s.contains("rolling back") && s.contains("↩ rollback") && s.contains("in demo-canary")
+    });
+    let json = t.njtui(&["deployments", "--json"]);
+    assert_eq!(json[0]["phase"], "rolling_back", "{json}");
+    assert_eq!(json[0]["rollbacks"][0]["group"], "demo-canary", "{json}");
+    let audit = t.njtui(&["audit", "--json"]);
+    let actions: Vec<(&str, &str)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [("deploy", "succeeded"), ("rollback", "succeeded")],
+        "{audit}"
+    );
+    t.keys(&["q"]);
+    assert_eq!(t.wait_line("EXIT="), "EXIT=0");
+}

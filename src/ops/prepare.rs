@@ -813,3 +813,223 @@ async fn cancel(backend: &dyn Backend, op: Operation, id: &str) -> Result<Prepar
         .to_string()
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::domain::{AuditOutcome, ReleasePhase};
+    use crate::ops::{AuditLog, Runner};
+    use crate::sim::{SimBackend, SimOptions};
+
+    fn sim(seed: u64) -> Arc<SimBackend> {
+        Arc::new(
+            SimBackend::open(SimOptions {
+                state_file: None,
+                seed: Some(seed),
+                speed: Some(0.0),
+                reset: false,
+                start: Some(
+                    chrono::DateTime::parse_from_rfc3339("2026-03-10T03:30:00Z")
+                        .unwrap()
+                        .to_utc(),
+                ),
+            })
+            .unwrap(),
+        )
+    }
+
+    fn runner(s: &Arc<SimBackend>, dir: &tempfile::TempDir, read_only: bool) -> Runner {
+        Runner::new(
+            s.clone(),
+            AuditLog::new(dir.path().join("audit.jsonl")),
+            read_only,
+            false,
+        )
+    }
+
+    /// Deploys the newest revision and lets time pass until `until` holds.
+    async fn deploy_until(s: &SimBackend, until: impl Fn(&Release) -> bool) -> Release {
+        let newest = s.revisions().await.unwrap()[0].name.clone();
+        let id = s.create_deployment(&newest, "test").await.unwrap();
+        for _ in 0..60 {
+            let r = s.releases(1).await.unwrap().remove(0);
+            assert_eq!(r.id, id);
+            if until(&r) {
+                return r;
+            }
+            s.advance(chrono::Duration::minutes(1));
+        }
+        panic!("release {id} never got there");
+    }
+
+    fn request(p: &Prepared) -> &RollbackRequest {
+        match &p.step {
+            Step::RollBack { request, .. } => request,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rollback_during_the_canary_bake_redeploys_the_canary_with_the_alarms_off() {
+        let s = sim(31);
+        let dir = tempfile::tempdir().unwrap();
+        let r = deploy_until(&s, |r| r.phase == ReleasePhase::Baking).await;
+        let runner = runner(&s, &dir, false);
+        // A deployment is refused while the release bakes, though none runs.
+        let e = runner
+            .prepare(Operation::Deploy {
+                revision: r.revision.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains(&r.id) && e.to_string().contains("baking"),
+            "{e}"
+        );
+        let p = runner.prepare(Operation::Rollback).await.unwrap();
+        let req = request(&p);
+        assert_eq!(req.revision, r.previous_revision.clone().unwrap());
+        assert!(req.stop.is_empty());
+        assert_eq!(
+            req.targets,
+            [RollbackTarget {
+                group: GroupKind::Canary,
+                rollback_of: Some(r.id.clone()),
+            }]
+        );
+        assert!(
+            p.change.contains(&format!("roll back release {}", r.id)),
+            "{}",
+            p.change
+        );
+        assert!(p.details[0].contains("monitoring off"), "{:?}", p.details);
+        let outcome = runner.run(&p).await.unwrap();
+        assert!(
+            outcome.message.contains("alarm monitoring off"),
+            "{}",
+            outcome.message
+        );
+        let after = s.releases(1).await.unwrap().remove(0);
+        assert_eq!(after.phase, ReleasePhase::RollingBack);
+        assert_eq!(after.stages[1].status, StageStatus::RolledBack);
+        let progress = outcome.watch.unwrap().poll(s.as_ref()).await.unwrap();
+        assert_eq!(progress.finished, None, "{progress:?}");
+        // A second rollback while this one runs is refused.
+        let e = runner.prepare(Operation::Rollback).await.unwrap_err();
+        assert!(e.to_string().contains("already rolling back"), "{e}");
+        let (audit, _) = AuditLog::new(dir.path().join("audit.jsonl"))
+            .tail(10)
+            .unwrap();
+        let outcomes: Vec<(&str, AuditOutcome)> = audit
+            .iter()
+            .map(|a| (a.action.as_str(), a.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("deploy", AuditOutcome::Refused),
+                ("rollback", AuditOutcome::Succeeded),
+                ("rollback", AuditOutcome::Refused)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rollback_while_the_fleet_deploys_stops_it_and_rolls_back_both_groups() {
+        let s = sim(32);
+        let dir = tempfile::tempdir().unwrap();
+        let r = deploy_until(&s, |r| r.stage == Stage::Fleet).await;
+        let fleet = r.stages[2].deployment.clone().unwrap();
+        let p = runner(&s, &dir, false)
+            .prepare(Operation::Rollback)
+            .await
+            .unwrap();
+        let req = request(&p);
+        assert_eq!(req.stop, std::slice::from_ref(&fleet));
+        assert_eq!(
+            req.targets.iter().map(|t| t.group).collect::<Vec<_>>(),
+            [GroupKind::Canary, GroupKind::Fleet]
+        );
+        assert_eq!(req.targets[1].rollback_of.as_deref(), Some(fleet.as_str()));
+        assert!(
+            p.change.starts_with(&format!("stop deployment {fleet}")),
+            "{}",
+            p.change
+        );
+        // Cancelling the running fleet deployment stops it with CodeDeploy's rollback.
+        let c = runner(&s, &dir, false)
+            .prepare(Operation::Cancel { id: fleet.clone() })
+            .await
+            .unwrap();
+        assert!(matches!(
+            c.step,
+            Step::StopDeployment { rollback: true, .. }
+        ));
+        runner(&s, &dir, false).run(&p).await.unwrap();
+        let ds = s.deployments(5).await.unwrap();
+        let stopped = ds.iter().find(|d| d.id == fleet).unwrap();
+        assert_eq!(stopped.status, crate::domain::DeploymentStatus::Stopped);
+        assert_eq!(
+            ds.iter()
+                .filter(|d| d.ignores_alarms && d.status.is_active())
+                .count(),
+            2
+        );
+    }
+
+    #[tokio::test]
+    async fn with_nothing_on_its_way_a_rollback_redeploys_both_groups_and_read_only_sends_nothing()
+    {
+        let s = sim(33);
+        let dir = tempfile::tempdir().unwrap();
+        let before = s.releases(20).await.unwrap();
+        let e = runner(&s, &dir, true)
+            .prepare(Operation::Rollback)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, OpsError::Refused(_)), "{e:?}");
+        assert_eq!(s.releases(20).await.unwrap(), before);
+        let p = runner(&s, &dir, false)
+            .prepare(Operation::Rollback)
+            .await
+            .unwrap();
+        let req = request(&p);
+        assert!(req.targets.iter().all(|t| t.rollback_of.is_none()));
+        assert_eq!(req.targets.len(), 2);
+        assert!(p.change.starts_with("roll back demo from "), "{}", p.change);
+        assert!(p.change.contains("demo-canary and demo"), "{}", p.change);
+        let current = before
+            .iter()
+            .find(|r| r.phase == ReleasePhase::Succeeded)
+            .unwrap();
+        assert_ne!(req.revision, current.revision);
+        runner(&s, &dir, false).run(&p).await.unwrap();
+        let r = s.releases(1).await.unwrap().remove(0);
+        assert_eq!(r.revision, req.revision);
+        assert_eq!(r.creator, crate::domain::DeploymentCreator::Rollback);
+    }
+
+    #[tokio::test]
+    async fn cancelling_a_baking_release_rolls_it_back() {
+        let s = sim(34);
+        let dir = tempfile::tempdir().unwrap();
+        let r = deploy_until(&s, |r| r.phase == ReleasePhase::Baking).await;
+        let p = runner(&s, &dir, false)
+            .prepare(Operation::Cancel { id: r.id.clone() })
+            .await
+            .unwrap();
+        assert_eq!(
+            request(&p).targets[0].rollback_of.as_deref(),
+            Some(r.id.as_str())
+        );
+        let e = runner(&s, &dir, false)
+            .prepare(Operation::Cancel {
+                id: "d-NOPE".into(),
+            })
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("d-NOPE"), "{e}");
+    }
+}
