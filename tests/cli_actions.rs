@@ -378,6 +378,87 @@ fn deploy_then_rollback_stops_it() {
 }
 
 #[test]
+fn deployments_list_releases_with_their_stage_and_phase() {
+    let w = World::new();
+    let current = w.json(&["status"])["current_revision"].clone();
+    let revisions = w.json(&["revisions"]);
+    let target = revisions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .find(|n| Some(*n) != current.as_str())
+        .unwrap()
+        .to_string();
+    w.ok(&["deploy", &target, "--yes"]);
+    let r = w.json(&["deployments"])[0].clone();
+    assert_eq!(
+        (&r["stage"], &r["phase"]),
+        (&"canary".into(), &"deploying".into()),
+        "{r}"
+    );
+    assert_eq!(r["revision"], target.as_str());
+    let stages: Vec<(&str, &str, &str)> = r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["stage"].as_str().unwrap(),
+                s["status"].as_str().unwrap(),
+                s["group"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("canary", "in_progress", "demo-canary"),
+            ("canary_bake", "pending", "demo-canary"),
+            ("fleet", "pending", "demo"),
+            ("fleet_bake", "pending", "demo")
+        ]
+    );
+    assert_eq!(r["stages"][1]["bake"]["duration_secs"], 300, "{r}");
+    let id = r["id"].as_str().unwrap().to_string();
+    let text = w.ok(&["deployments"]);
+    let header = text.lines().next().unwrap();
+    for column in ["PHASE", "STAGE", "PIPELINE"] {
+        assert!(header.contains(column), "{text}");
+    }
+    let line = text.lines().find(|l| l.starts_with(&id)).unwrap();
+    assert!(
+        line.contains("deploying") && line.contains("canary 0/1 → bake → fleet → bake"),
+        "{line}"
+    );
+    // Rolled back while its canary deploys; --wait follows the release to its
+    // end, ten virtual minutes a second.
+    let waited = w.run(&["--speed", "600", "rollback", "--yes", "--wait"]);
+    let said = stderr(&waited);
+    assert!(waited.status.success(), "{said}");
+    assert!(said.contains(&format!("release {id}")), "{said}");
+    assert!(said.contains("rolled_back"), "{said}");
+    w.ok(&["--speed", "0", "status"]);
+    let r = w.json(&["deployments"])[0].clone();
+    assert_eq!(r["id"], id.as_str());
+    assert_eq!(r["phase"], "rolled_back", "{r}");
+    assert_eq!(r["status"], "failed", "{r}");
+    assert!(
+        r["rollbacks"].as_array().is_some_and(|v| !v.is_empty()),
+        "{r}"
+    );
+    let detail = w.ok(&["deployments", &id]);
+    assert!(
+        detail.starts_with(&format!("release {id} of {target}: rolled_back")),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("canary_bake") && detail.contains("demo-canary"),
+        "{detail}"
+    );
+}
+
+#[test]
 fn rollback_without_a_running_deployment_redeploys_the_previous_revision() {
     let w = World::new();
     let history = w.json(&["deployments"]);

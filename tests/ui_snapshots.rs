@@ -131,6 +131,20 @@ async fn a_release_through_its_stages() {
         "{screen}"
     );
     insta::assert_snapshot!("view_deployments_canary_bake", screen);
+    // The topology's "now" panel names the release and where it is.
+    app.switch_view(View::Topology);
+    let screen = render(&app);
+    assert!(
+        screen.contains(&format!(
+            "● baking {} of {}: canary ✓ → bake ",
+            r.id, r.revision
+        )),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("baking ") && screen.contains(": canary bake"),
+        "{screen}"
+    );
 
     let r = release_until(&sim, &id, |r| {
         r.stage == Stage::Fleet && r.stages[2].instances.is_some_and(|c| c.succeeded > 0)

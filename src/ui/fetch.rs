@@ -15,7 +15,7 @@ use crate::domain::{BackendKind, LogQuery, TimeRange};
 use super::app::{Update, View};
 
 /// Releases the deployments view lists.
-pub const RELEASES: usize = 25;
+pub const RELEASES: usize = 20;
 
 /// What the screen needs right now.
 #[derive(Clone, Debug, PartialEq, Eq)]
