@@ -120,11 +120,10 @@ pub const REQUIRED_ACTIONS: &[(&str, bool)] = &[
     ("codedeploy:GetApplicationRevision", true),
     ("codedeploy:GetDeploymentConfig", true),
     ("codedeploy:StopDeployment", true),
-    // `roll_back` also needs codedeploy:UpdateDeploymentGroup (CreateDeployment
-    // with overrideAlarmConfiguration is authorised with it); it joins this list
-    // once provision/modules/iam grants it (tests/iam_contract.rs checks the
-    // two agree). The codedeploy statements' resources must cover the
-    // `<env>-canary` groups as well.
+    // Not called directly: `roll_back`'s CreateDeployment with
+    // overrideAlarmConfiguration is authorised with it, on the `<env>` and
+    // `<env>-canary` groups.
+    ("codedeploy:UpdateDeploymentGroup", true),
     ("rds:CreateDBSnapshot", true),
     ("rds:AddTagsToResource", true),
     ("rds:RestoreDBInstanceFromDBSnapshot", true),

@@ -163,10 +163,24 @@ data "aws_iam_policy_document" "operator" {
     }
   }
 
+  # A deployment or a release's rollback goes to the fleet group <env> or the
+  # canary group <env>-canary.
   statement {
     sid       = "Deploy"
     actions   = ["codedeploy:CreateDeployment"]
-    resources = [for e in local.envs : "${local.arn.codedeploy}:deploymentgroup:notejam/${e}"]
+    resources = local.deployment_groups
+  }
+
+  # A rollback is created with overrideAlarmConfiguration (alarm monitoring
+  # off, so the alarm that called for it cannot stop it), and AWS authorizes
+  # that override as codedeploy:UpdateDeploymentGroup on the group (CodeDeploy
+  # API Reference, CreateDeployment). There is no condition key to allow only
+  # that use, so it is granted on the two groups of each environment and
+  # nothing else; the console never updates a group otherwise.
+  statement {
+    sid       = "OverrideTheAlarmsOfARollback"
+    actions   = ["codedeploy:UpdateDeploymentGroup"]
+    resources = local.deployment_groups
   }
 
   # A canary deployment the pipeline started can be stopped (and so rolled
