@@ -169,11 +169,12 @@ pub enum Command {
         /// A deployment id or a backup job id.
         id: String,
     },
-    /// List deployments, or one deployment's per-instance lifecycle.
+    /// List releases (canary → bake → fleet → bake), newest first, or one deployment's
+    /// per-instance lifecycle.
     Deployments {
         /// Show this deployment's instances and lifecycle events.
         id: Option<String>,
-        /// How many deployments to list.
+        /// How many releases to list.
         #[arg(long, default_value_t = 20)]
         limit: usize,
         #[command(flatten)]
@@ -215,7 +216,7 @@ pub enum Command {
         #[arg(long)]
         plan_only: bool,
     },
-    /// Demo only: inject a fault (load-spike, kill-instance, bad-revision).
+    /// Demo only: inject a fault (load-spike, kill-instance, bad-revision, bad-at-scale).
     Chaos { kind: String },
     /// Show the local audit log.
     Audit {
