@@ -1248,7 +1248,7 @@ async fn a_rollback_stops_then_creates_each_group_with_the_alarms_off() {
                 rollback_of: Some("d-FLEET".into()),
             },
         ],
-        description: "rollback of release d-CANARY (r2) to r1".into(),
+        description: "release d-CANARY of r2 back to r1".into(),
     };
     let ids = b.roll_back(&request).await.unwrap();
     assert_eq!(ids, ["d-RBC", "d-RBF"]);

@@ -17,7 +17,7 @@ use super::time;
 use crate::backend::{BackendError, Result};
 use crate::domain::{
     Delivery, Deployment, DeploymentCreator, DeploymentStatus, DeploymentTarget, GroupKind,
-    InstanceCounts, LifecycleEvent, RollbackRequest, StepStatus, Timestamp,
+    InstanceCounts, LifecycleEvent, ROLLBACK_OF, RollbackRequest, StepStatus, Timestamp,
 };
 
 /// BatchGetDeployments and BatchGetDeploymentTargets take at most 25 ids.
@@ -31,10 +31,6 @@ const WINDOWS_DAYS: [Option<i64>; 5] = [Some(1), Some(7), Some(30), Some(365), N
 /// Marks who asked for a deployment in its description, which CodeDeploy keeps
 /// and shows in the console; read back into `Deployment::initiated_by`.
 const REQUESTED_BY: &str = "requested by ";
-
-/// How a rollback's description starts, naming the deployment it answers: the
-/// console writes it, the pipeline too, and both read it back as `rollback_of`.
-const ROLLBACK_OF: &str = "Rollback of ";
 
 /// A rollback created right after StopDeployment may find the group still busy
 /// (DeploymentLimitExceededException): it is tried again this often, this many
@@ -471,17 +467,6 @@ pub(crate) async fn create(
     })
 }
 
-/// The description of one rollback deployment: `Rollback of <id>: ...` when it
-/// answers a deployment, which reads back as its `rollback_of`.
-pub(crate) fn rollback_description(of: Option<&str>, description: &str) -> String {
-    match of {
-        Some(id) if !description.starts_with(ROLLBACK_OF) => {
-            format!("{ROLLBACK_OF}{id}: {description}")
-        }
-        _ => description.to_string(),
-    }
-}
-
 /// Stops what runs, then creates each group's rollback deployment with the
 /// alarm monitoring overridden off; a group still busy with the stopped
 /// deployment is tried again for up to half a minute.
@@ -508,10 +493,7 @@ pub(crate) async fn roll_back(
     let mut ids = Vec::new();
     for target in &request.targets {
         let group = target.group.group_name(env);
-        let description = describe(
-            &rollback_description(target.rollback_of.as_deref(), &request.description),
-            principal,
-        );
+        let description = describe(&request.description_for(target), principal);
         let mut attempt = 1;
         let id = loop {
             match create(
@@ -560,6 +542,7 @@ pub(crate) async fn stop(client: &Client, deployment_id: &str, rollback: bool) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::RollbackTarget;
 
     #[test]
     fn the_requester_round_trips_through_the_description() {
@@ -576,8 +559,20 @@ mod tests {
 
     #[test]
     fn a_rollback_names_what_it_rolls_back_in_its_description() {
-        let d = rollback_description(Some("d-ABC123XYZ"), "to notejam/1.zip");
+        let request = |of: Option<&str>, description: &str| RollbackRequest {
+            revision: "notejam/1.zip".into(),
+            stop: vec![],
+            targets: vec![RollbackTarget {
+                group: GroupKind::Fleet,
+                rollback_of: of.map(str::to_string),
+            }],
+            description: description.into(),
+        };
+        let r = request(Some("d-ABC123XYZ"), "to notejam/1.zip");
+        let d = r.description_for(&r.targets[0]);
         assert_eq!(d, "Rollback of d-ABC123XYZ: to notejam/1.zip");
+        let again = request(Some("d-ABC123XYZ"), &d);
+        assert_eq!(again.description_for(&again.targets[0]), d);
         assert_eq!(
             rollback_target(&describe(&d, "ana")).as_deref(),
             Some("d-ABC123XYZ")
@@ -593,7 +588,8 @@ mod tests {
             Some(uuid)
         );
         assert_eq!(rollback_target("deploy 1.0"), None);
-        assert_eq!(rollback_description(None, "x"), "x");
+        let none = request(None, "x");
+        assert_eq!(none.description_for(&none.targets[0]), "x");
     }
 
     #[test]

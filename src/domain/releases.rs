@@ -417,6 +417,24 @@ pub struct RollbackTarget {
     pub rollback_of: Option<String>,
 }
 
+/// How a rollback's description starts when it answers a deployment: the
+/// console, the simulator and the pipeline (deploy.yml) all write it, and the
+/// AWS backend reads it back as `rollback_of`.
+pub const ROLLBACK_OF: &str = "Rollback of ";
+
+impl RollbackRequest {
+    /// The description of the deployment that rolls `target` back:
+    /// `Rollback of <deployment id>: <description>` when it answers one.
+    pub fn description_for(&self, target: &RollbackTarget) -> String {
+        match &target.rollback_of {
+            Some(id) if !self.description.starts_with(ROLLBACK_OF) => {
+                format!("{ROLLBACK_OF}{id}: {}", self.description)
+            }
+            _ => self.description.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,9 +28,9 @@ use super::random::{Purpose, rng};
 use crate::backend::BackendError;
 use crate::domain::{
     AlarmState, Bake, DEMO_ENV, Deployment, DeploymentCreator, DeploymentStatus, DeploymentTarget,
-    GroupKind, InstanceCounts, LIFECYCLE_EVENTS, LifecycleEvent, LogSource, Release, ReleasePhase,
-    RevisionInfo, RollbackRef, RollbackRequest, RollbackTarget, Severity, Stage, StageInfo,
-    StageStatus, StepStatus, WatchedAlarm, bake_duration, watched_alarm_names,
+    GroupKind, InstanceCounts, LIFECYCLE_EVENTS, LifecycleEvent, LogSource, ROLLBACK_OF, Release,
+    ReleasePhase, RevisionInfo, RollbackRef, RollbackRequest, RollbackTarget, Severity, Stage,
+    StageInfo, StageStatus, StepStatus, WatchedAlarm, bake_duration, watched_alarm_names,
 };
 
 /// From creation to the first hook.
@@ -1198,7 +1198,8 @@ impl Delivery {
         let good = self.current.clone().filter(|_| rollback && own);
         match good {
             Some(revision) => {
-                let description = format!("Rollback of {id} ({failed_rev}) to {revision}");
+                let description =
+                    format!("{ROLLBACK_OF}{id}: {failed_rev} failed; back to {revision}");
                 // CodeDeploy's own rollback: not watched by the alarms either.
                 let new = self.create(
                     seed,
@@ -1380,7 +1381,7 @@ impl Delivery {
                     rollback_of: Some(of.clone()),
                 })
                 .collect(),
-            description: format!("Rollback of release {rid} ({failed_rev}) to {revision}: {cause}"),
+            description: format!("release {rid} of {failed_rev} back to {revision}: {cause}"),
         };
         if let Err(e) = self.roll_back(seed, t, &request, PIPELINE, fleet, ev) {
             ev.text(
@@ -1489,12 +1490,13 @@ impl Delivery {
         }
         let mut ids = Vec::new();
         for target in &request.targets {
+            let description = request.description_for(target);
             let id = self.create(
                 seed,
                 t,
                 NewDeployment {
                     revision: &request.revision,
-                    description: &request.description,
+                    description: &description,
                     creator: DeploymentCreator::Rollback,
                     initiated_by: Some(who),
                     rollback_of: target.rollback_of.as_deref(),
@@ -1782,6 +1784,11 @@ mod tests {
         assert_eq!(d.deployments[0].creator, DeploymentCreator::Rollback);
         assert_eq!(d.deployments[0].revision, "r1");
         assert!(d.deployments[0].ignores_alarms);
+        let of = d.deployments[1].id.clone();
+        assert_eq!(
+            d.deployments[0].description,
+            format!("Rollback of {of}: r2 failed; back to r1")
+        );
     }
 
     #[test]
@@ -1825,6 +1832,13 @@ mod tests {
             (GroupKind::Canary, "r1", true)
         );
         assert_eq!(rb.rollback_of.as_deref(), Some(id.as_str()));
+        assert!(
+            rb.description.starts_with(&format!(
+                "Rollback of {id}: release {id} of r2 back to r1: "
+            )),
+            "{}",
+            rb.description
+        );
         run(&mut d, &mut fleet, t1 + MINUTE, t1 + 30 * MINUTE, &firing);
         let rb = d.find(&r.rollbacks[0]).unwrap();
         assert_eq!(rb.status, DeploymentStatus::Succeeded, "{:?}", rb.error);
