@@ -2,9 +2,9 @@
 
 use crate::backend::{Backend, BackendError};
 use crate::domain::{
-    BackendKind, BackupKind, BackupStatus, Capacity, Deployment, GroupKind, Release, ReleasePhase,
-    RestoreSource, RollbackRequest, RollbackTarget, Stage, StageStatus, Tier, Timestamp,
-    WATCHED_ALARMS, bake_duration,
+    BackendKind, BackupKind, BackupStatus, Capacity, Deployment, DeploymentCreator, GroupKind,
+    Release, ReleasePhase, RestoreSource, RollbackRequest, RollbackTarget, Stage, StageStatus,
+    Tier, Timestamp, WATCHED_ALARMS, bake_duration,
 };
 
 use super::watch::Watch;
@@ -117,7 +117,15 @@ pub(super) async fn execute(
                 } else {
                     format!("deployment {id} stopped")
                 },
-                watch: Some(Watch::Deployment { id: id.clone() }),
+                // Stopped is not the end of a stop that rolls back: its rollback is.
+                watch: Some(if *rollback {
+                    Watch::Release {
+                        id: id.clone(),
+                        rollback: true,
+                    }
+                } else {
+                    Watch::Deployment { id: id.clone() }
+                }),
             })
         }
         Step::CreateBackup { kind } => {
@@ -404,6 +412,16 @@ fn release_rollback(
             running.join(", ")
         )));
     }
+    // CodeDeploy's update of an instance that joined mid-release deploys what
+    // the fleet already runs: "rolling it back" would redeploy the same revision.
+    if r.creator == DeploymentCreator::Autoscaling
+        || r.previous_revision.as_deref() == Some(r.revision.as_str())
+    {
+        return Err(OpsError::Invalid(format!(
+            "release {} is CodeDeploy's update of a new instance to {}, which the fleet already runs: nothing to roll back; wait for it to finish, then roll back",
+            r.id, r.revision
+        )));
+    }
     let previous = r.previous_revision.clone().ok_or_else(|| {
         OpsError::Invalid(format!(
             "nothing to roll back to: no revision ran on the fleet before release {} of {}",
@@ -467,7 +485,7 @@ fn release_rollback(
                 stop,
                 targets,
                 description: format!(
-                    "rollback of release {} ({}) to {previous} via njtui",
+                    "release {} of {} back to {previous} via njtui",
                     r.id, r.revision
                 ),
             },
@@ -745,6 +763,21 @@ async fn point_app(
     })
 }
 
+/// What deployment `d` rolls back, when it is a rollback: CodeDeploy's own,
+/// the pipeline's or the console's.
+fn rollback_answered(d: &Deployment, releases: &[Release]) -> Option<String> {
+    if let Some(of) = &d.rollback_of {
+        return Some(of.clone());
+    }
+    if let Some(r) = releases
+        .iter()
+        .find(|r| r.rollbacks.iter().any(|x| x.deployment == d.id))
+    {
+        return Some(format!("release {}", r.id));
+    }
+    (d.creator == DeploymentCreator::Rollback).then(|| "an earlier deployment".to_string())
+}
+
 async fn cancel(backend: &dyn Backend, op: Operation, id: &str) -> Result<Prepared, OpsError> {
     let (deployments, releases, overview) = tokio::try_join!(
         backend.deployments(50),
@@ -752,6 +785,13 @@ async fn cancel(backend: &dyn Backend, op: Operation, id: &str) -> Result<Prepar
         backend.backups()
     )?;
     if let Some(d) = deployments.iter().find(|d| d.id == id) {
+        if d.status.is_active()
+            && let Some(of) = rollback_answered(d, &releases)
+        {
+            return Err(OpsError::Invalid(format!(
+                "deployment {id} is the rollback of {of}: stopping it would leave its instances between revisions; let it finish (`deployments` shows its progress)"
+            )));
+        }
         // A release between its deployments (baking) is stopped by rolling it back.
         if !d.status.is_active()
             && let Some(r) = releases
@@ -1009,6 +1049,114 @@ mod tests {
         let r = s.releases(1).await.unwrap().remove(0);
         assert_eq!(r.revision, req.revision);
         assert_eq!(r.creator, crate::domain::DeploymentCreator::Rollback);
+    }
+
+    #[tokio::test]
+    async fn the_rollback_of_a_release_cannot_be_cancelled() {
+        let s = sim(35);
+        let dir = tempfile::tempdir().unwrap();
+        let r = deploy_until(&s, |r| r.phase == ReleasePhase::Baking).await;
+        let runner = runner(&s, &dir, false);
+        let p = runner.prepare(Operation::Rollback).await.unwrap();
+        runner.run(&p).await.unwrap();
+        let after = s.releases(1).await.unwrap().remove(0);
+        assert_eq!(after.phase, ReleasePhase::RollingBack);
+        // What `x` picks on a release that rolls back: its running rollback.
+        let rb = after.focus_deployment().unwrap().to_string();
+        assert_eq!(rb, after.rollbacks[0].deployment);
+        let e = runner
+            .prepare(Operation::Cancel { id: rb.clone() })
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&format!("deployment {rb} is the rollback of {}", r.id)),
+            "{e}"
+        );
+        let ds = s.deployments(5).await.unwrap();
+        assert!(ds.iter().find(|d| d.id == rb).unwrap().status.is_active());
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_deployment_is_followed_to_the_end_of_its_rollback() {
+        let s = sim(36);
+        let dir = tempfile::tempdir().unwrap();
+        let r = deploy_until(&s, |r| r.stages[0].status == StageStatus::InProgress).await;
+        let runner = runner(&s, &dir, false);
+        let p = runner
+            .prepare(Operation::Cancel { id: r.id.clone() })
+            .await
+            .unwrap();
+        let outcome = runner.run(&p).await.unwrap();
+        let watch = outcome.watch.unwrap();
+        assert_eq!(
+            watch,
+            Watch::Release {
+                id: r.id.clone(),
+                rollback: true
+            }
+        );
+        let mut seen = vec![];
+        for _ in 0..60 {
+            let progress = watch.poll(s.as_ref()).await.unwrap();
+            seen.push(progress.line.clone());
+            if let Some(well) = progress.finished {
+                assert!(well, "{seen:#?}");
+                let after = s.releases(1).await.unwrap().remove(0);
+                assert_eq!(after.phase, ReleasePhase::RolledBack);
+                assert_eq!(after.rollbacks.len(), 1, "{after:#?}");
+                return;
+            }
+            s.advance(chrono::Duration::minutes(1));
+        }
+        panic!("the rollback never ended: {seen:#?}");
+    }
+
+    #[tokio::test]
+    async fn an_auto_update_on_its_way_is_not_rolled_back_to_itself() {
+        let s = sim(37);
+        let dir = tempfile::tempdir().unwrap();
+        let r = deploy_until(&s, |r| r.stage == Stage::Fleet).await;
+        let cap = s
+            .topology()
+            .await
+            .unwrap()
+            .group(Tier::Web)
+            .unwrap()
+            .capacity;
+        // A raised minimum, so target tracking cannot scale in again at night.
+        s.set_capacity(
+            Tier::Web,
+            Capacity {
+                min: cap.desired + 1,
+                desired: cap.desired + 1,
+                max: cap.max.max(cap.desired + 1),
+            },
+        )
+        .await
+        .unwrap();
+        let update = 'found: {
+            for _ in 0..90 {
+                s.advance(chrono::Duration::minutes(1));
+                let newest = s.releases(1).await.unwrap().remove(0);
+                if newest.creator == DeploymentCreator::Autoscaling && newest.is_active() {
+                    break 'found newest;
+                }
+            }
+            panic!("no auto-update followed release {}", r.id);
+        };
+        assert_eq!(update.revision, r.revision);
+        let e = runner(&s, &dir, false)
+            .prepare(Operation::Rollback)
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains(&format!(
+                "release {} is CodeDeploy's update of a new instance",
+                update.id
+            )),
+            "{e}"
+        );
     }
 
     #[tokio::test]

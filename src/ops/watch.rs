@@ -8,6 +8,10 @@ use crate::domain::{
     BackupStatus, DeploymentStatus, Health, InstanceState, ReleasePhase, StageStatus, Tier,
 };
 
+/// How long a release stopped with auto-rollback may show no rollback before
+/// the wait gives up on one.
+const ROLLBACK_GRACE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
 /// What to poll to see an action complete.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Watch {
@@ -157,9 +161,19 @@ impl Watch {
                 if let Some(err) = &r.error {
                     line.push_str(&format!(" · {err}"));
                 }
+                // CodeDeploy creates the rollback of a deployment stopped with
+                // auto-rollback a few seconds after the stop: until then the
+                // release reads as stopped, not yet as rolling back.
+                let rollback_due = *rollback
+                    && r.rollbacks.is_empty()
+                    && r.completed.is_none_or(|c| now - c < ROLLBACK_GRACE);
                 let finished = match r.phase {
                     ReleasePhase::Succeeded => Some(true),
                     ReleasePhase::RolledBack => Some(*rollback),
+                    ReleasePhase::Failed | ReleasePhase::Stopped if rollback_due => {
+                        line.push_str(" · waiting for the rollback to start");
+                        None
+                    }
                     ReleasePhase::Failed | ReleasePhase::Stopped => Some(false),
                     _ => None,
                 };
