@@ -2,7 +2,10 @@
 
 use serde::Serialize;
 
-use crate::domain::{Alarm, AlarmState, Health, Identity, InstanceState, Timestamp, Topology, age};
+use crate::domain::{
+    Alarm, AlarmState, Health, Identity, InstanceState, Release, ReleasePhase, Stage, Timestamp,
+    Topology, age,
+};
 
 use super::output::{Table, or_dash, print_json, write_stdout};
 use super::{CliError, Context};
@@ -19,7 +22,19 @@ pub struct StatusReport {
     pub load_balancer: Option<LoadBalancerStatus>,
     pub alarms: Vec<AlarmStatus>,
     pub active_deployment: Option<String>,
+    /// The release on its way, baking included (when no deployment runs).
+    pub active_release: Option<ActiveRelease>,
     pub current_revision: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActiveRelease {
+    pub id: String,
+    pub revision: String,
+    pub phase: ReleasePhase,
+    pub stage: Stage,
+    /// `canary ✓ → bake 4:12 left (alarms OK) → fleet → bake`
+    pub pipeline: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,7 +85,13 @@ pub struct AlarmStatus {
 }
 
 impl StatusReport {
-    pub fn new(topology: &Topology, backend: &'static str, identity: Option<Identity>) -> Self {
+    pub fn new(
+        topology: &Topology,
+        releases: &[Release],
+        backend: &'static str,
+        identity: Option<Identity>,
+        now: Timestamp,
+    ) -> Self {
         StatusReport {
             env: topology.env.clone(),
             backend,
@@ -123,6 +144,16 @@ impl StatusReport {
                 .delivery
                 .as_ref()
                 .and_then(|d| d.active_deployment.clone()),
+            active_release: releases
+                .iter()
+                .find(|r| r.is_active())
+                .map(|r| ActiveRelease {
+                    id: r.id.clone(),
+                    revision: r.revision.clone(),
+                    phase: r.phase,
+                    stage: r.stage,
+                    pipeline: r.pipeline(now),
+                }),
             current_revision: topology
                 .delivery
                 .as_ref()
@@ -142,13 +173,22 @@ fn alarm_status(a: &Alarm) -> AlarmStatus {
 pub async fn run(ctx: &Context, json: bool) -> Result<(), CliError> {
     let backend = ctx.backend.as_ref();
     // Identity is shown, not needed: a failure to get it must not hide the status.
-    let (topology, identity) = tokio::join!(backend.topology(), backend.identity());
+    let (topology, releases, identity) =
+        tokio::join!(backend.topology(), backend.releases(5), backend.identity());
     let topology = topology?;
-    let report = StatusReport::new(&topology, backend.kind().as_str(), identity.ok());
+    let releases = releases?;
+    let now = backend.now();
+    let report = StatusReport::new(
+        &topology,
+        &releases,
+        backend.kind().as_str(),
+        identity.ok(),
+        now,
+    );
     if json {
         return print_json(&report);
     }
-    write_stdout(&render(&report, &topology, backend.now()))
+    write_stdout(&render(&report, &topology, now))
 }
 
 fn render(report: &StatusReport, topology: &Topology, now: Timestamp) -> String {
@@ -181,10 +221,20 @@ fn render(report: &StatusReport, topology: &Topology, now: Timestamp) -> String 
         )),
         None => out.push_str("database       none found\n"),
     }
+    let on_its_way = match (&report.active_release, &report.active_deployment) {
+        (Some(r), _) => format!(
+            "release {} of {} {}: {}",
+            r.id,
+            r.revision,
+            r.phase.as_str().replace('_', " "),
+            r.pipeline
+        ),
+        (None, Some(d)) => format!("deployment {d} in progress"),
+        (None, None) => "nothing on its way".into(),
+    };
     out.push_str(&format!(
-        "delivery       current {} · active deployment {}\n",
+        "delivery       current {} · {on_its_way}\n",
         or_dash(report.current_revision.as_ref()),
-        or_dash(report.active_deployment.as_ref())
     ));
     let firing: Vec<_> = topology.alarms_firing().map(|a| a.name.as_str()).collect();
     out.push_str(&format!(
@@ -242,4 +292,66 @@ fn render(report: &StatusReport, topology: &Topology, now: Timestamp) -> String 
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Backend;
+    use crate::sim::{SimBackend, SimOptions};
+
+    async fn report(s: &SimBackend) -> (StatusReport, String) {
+        let topology = s.topology().await.unwrap();
+        let releases = s.releases(5).await.unwrap();
+        let report = StatusReport::new(&topology, &releases, "sim", None, s.now());
+        let text = render(&report, &topology, s.now());
+        (report, text)
+    }
+
+    #[tokio::test]
+    async fn a_baking_release_is_shown_on_its_way() {
+        let s = SimBackend::open(SimOptions {
+            state_file: None,
+            seed: Some(41),
+            speed: Some(0.0),
+            reset: false,
+            start: Some("2026-03-10T03:30:00Z".parse().unwrap()),
+        })
+        .unwrap();
+        let (quiet, text) = report(&s).await;
+        assert!(quiet.active_release.is_none());
+        assert!(text.contains("nothing on its way"), "{text}");
+        let newest = s.revisions().await.unwrap()[0].name.clone();
+        let id = s.create_deployment(&newest, "test").await.unwrap();
+        let mut baking = None;
+        for _ in 0..30 {
+            s.advance(chrono::Duration::minutes(1));
+            let (r, text) = report(&s).await;
+            if r.active_release.as_ref().map(|a| a.phase) == Some(ReleasePhase::Baking) {
+                baking = Some((r, text));
+                break;
+            }
+        }
+        let (r, text) = baking.expect("the release never baked");
+        // No deployment runs while it bakes, yet the release is on its way.
+        assert_eq!(r.active_deployment, None);
+        let a = r.active_release.unwrap();
+        assert_eq!(
+            (a.id.as_str(), a.revision.as_str()),
+            (id.as_str(), newest.as_str())
+        );
+        assert_eq!(a.stage, Stage::CanaryBake);
+        let line = text.lines().find(|l| l.starts_with("delivery")).unwrap();
+        assert!(
+            line.contains(&format!(
+                "release {id} of {newest} baking: canary ✓ → bake "
+            )),
+            "{line}"
+        );
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(
+            (json["phase"].as_str(), json["stage"].as_str()),
+            (Some("baking"), Some("canary_bake"))
+        );
+    }
 }
