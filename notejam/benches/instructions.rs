@@ -135,7 +135,7 @@ impl World {
             None => Body::empty(),
         };
         let request = request.body(body).expect("a well-formed request");
-        self.rt.block_on(async {
+        self.rt.block_on(perf_probe::counting_suspensions(async {
             let response = self
                 .router
                 .clone()
@@ -165,7 +165,7 @@ impl World {
                 cookie,
                 body: String::from_utf8_lossy(&bytes).into_owned(),
             }
-        })
+        }))
     }
 
     fn get(&self, uri: &str) -> Reply {

@@ -13,15 +13,38 @@
 //! ```text
 //! probe list              one line per scenario: name, iterations, what it measures
 //! probe run NAME [--iterations N]
-//!                         the scenario as callgrind should see it
+//!                         the scenario as callgrind should see it; its last line is
+//!                         name, iterations, what a step did, suspensions
 //! probe check [NAME...]   every (or the named) scenario natively: proves each one does
 //!                         its work, and prints the wall-clock time of a step
 //! ```
 
 pub mod callgrind;
 
+use std::future::Future;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+/// How often the futures of the counted steps suspended (see `counting_suspensions`).
+static SUSPENSIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Runs `future`, counting each time it returns `Pending`. A step that awaits
+/// another thread (SQLite's worker, the blocking pool) suspends at an await when
+/// the answer is not there yet and costs one more pass through every layer when
+/// it wakes; whether it is there follows the machine's load. `probe run` reports
+/// the count, so the gate compares runs that suspended alike.
+pub async fn counting_suspensions<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        let poll = future.as_mut().poll(cx);
+        if poll.is_pending() {
+            SUSPENSIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        poll
+    })
+    .await
+}
 
 /// One step of a scenario: the work measured, once. It returns a short
 /// description of what it did ("200, 38 512 bytes"), checked to be the same on
@@ -101,6 +124,7 @@ fn run(scenario: &Scenario, iterations: u32) -> Result<(), String> {
     let mut step =
         (scenario.setup)(iterations).map_err(|e| format!("{}: setup: {e}", scenario.name))?;
     let expected = step().map_err(|e| format!("{}: warm-up: {e}", scenario.name))?;
+    SUSPENSIONS.store(0, Ordering::Relaxed);
     callgrind::start_instrumentation();
     let mut outcome = Ok(());
     for _ in 0..iterations {
@@ -117,8 +141,9 @@ fn run(scenario: &Scenario, iterations: u32) -> Result<(), String> {
         }
     }
     callgrind::stop_instrumentation();
+    let suspensions = SUSPENSIONS.load(Ordering::Relaxed);
     outcome.map_err(|e| format!("{}: {e}", scenario.name))?;
-    println!("{}\t{iterations}\t{expected}", scenario.name);
+    println!("{}\t{iterations}\t{expected}\t{suspensions}", scenario.name);
     Ok(())
 }
 

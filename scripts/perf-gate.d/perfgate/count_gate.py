@@ -178,6 +178,7 @@ def run(args, repo: Path, cache: Path, base, candidate, scratch: Path, acceptanc
         "reasons": reasons,
         "accepted_reasons": accepted_reasons,
         "instructions": {role: {f: c.instructions for f, c in figs.items()} for role, figs in measured.items()},
+        "suspensions": {role: {f: c.suspensions for f, c in figs.items()} for role, figs in measured.items()},
     }
 
 

@@ -14,11 +14,18 @@ machine's speed, once three things that do vary are taken out:
   the request's thread is still running, its wake-up costs nothing; when the
   thread has gone to sleep, it costs a pass through every layer (a few thousand
   instructions). Which happens follows the machine's load, and only ever adds:
-  the lowest count of several runs is the cost of the work itself. Runs are added
-  (from --min-runs up to --max-runs) until each figure's two lowest agree to within
-  --agreement. Two runs can agree by chance at a level one extra wake-up above the
-  floor, so a figure whose first runs are not identical (to a tenth of --agreement:
-  njtui's are) gets at least --noisy-runs runs before its two lowest may settle it.
+  the cheaper run is not the cheaper code. The probe counts how often the step's
+  future suspended (perf_probe::counting_suspensions) and reports it with the run:
+  on an idle machine every await suspends, run after run (the ceiling); a loaded
+  machine lets some answers arrive before the poll, and such a run is cheaper by a
+  few thousand instructions a suspension saved. So a figure is the lowest count
+  among the runs that suspended the most, the way the code runs when nothing
+  races it, and a base and a candidate measured on machines loaded differently
+  still compare like with like. Runs are added (from --min-runs up to --max-runs)
+  until two of those runs agree to within --agreement; a figure whose first runs
+  are not identical (to a tenth of --agreement: njtui's are) gets at least
+  --noisy-runs runs before two may settle it. A probe built before suspensions
+  were reported gives none: its figure is the lowest of all its runs.
 
 Each run also gets the same environment, working-directory shape and no
 address-space randomization.
@@ -35,6 +42,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 RUN_TIMEOUT_S = 600
 NAME = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+$")
@@ -51,24 +59,56 @@ class Scenario:
     about: str
 
 
+class Run(NamedTuple):
+    """One run under callgrind: its counted instructions, and how often the step's
+    future suspended (None from a probe that does not say)."""
+
+    instructions: int
+    suspensions: int | None = None
+
+
 @dataclass
 class Count:
-    """One scenario's figure: instructions per counted step, the lowest of its runs."""
+    """One scenario's figure: instructions per counted step, the lowest of the runs
+    that suspended the most (of all its runs when suspensions are not known)."""
 
     scenario: str
     instructions: list[int] = field(default_factory=list)
     iterations: int = 1
+    suspensions: list[int | None] = field(default_factory=list)
+
+    def add(self, run: Run) -> None:
+        self.instructions.append(run.instructions)
+        self.suspensions.append(run.suspensions)
+
+    @property
+    def ceiling(self) -> int | None:
+        """The most suspensions of any run, when every run reported them."""
+        known = [s for s in self.suspensions if s is not None]
+        if not known or len(known) != len(self.instructions):
+            return None
+        return max(known)
+
+    @property
+    def comparable(self) -> list[int]:
+        """The runs the figure is taken from: those at the ceiling, or all."""
+        ceiling = self.ceiling
+        if ceiling is None:
+            return list(self.instructions)
+        return [i for i, s in zip(self.instructions, self.suspensions) if s == ceiling]
 
     @property
     def per_step(self) -> float:
-        return min(self.instructions) / self.iterations
+        return min(self.comparable) / self.iterations
 
     @property
     def spread(self) -> float:
-        """How far apart the two lowest runs are: how well the figure is pinned down."""
-        if len(self.instructions) < 2:
+        """How far apart the two lowest comparable runs are: how well the figure is
+        pinned down (0 with fewer than two)."""
+        runs = self.comparable
+        if len(runs) < 2:
             return 0.0
-        low, second = sorted(self.instructions)[:2]
+        low, second = sorted(runs)[:2]
         return (second - low) / low if low else 0.0
 
 
@@ -168,8 +208,21 @@ def parse_totals(text: str, origin: str) -> int:
     return int(found[-1])
 
 
+def parse_done(stdout: str, scenario: Scenario) -> int | None:
+    """The probe's last line, `name<TAB>iterations<TAB>what it did[<TAB>suspensions]`:
+    the suspensions, when it reports them."""
+    if not stdout.startswith(f"{scenario.name}\t"):
+        raise ProbeError(f"{scenario.name}: the probe did not report the scenario done: {stdout[-300:]!r}")
+    fields = stdout.rstrip("\n").split("\n")[-1].split("\t")
+    if len(fields) < 4:
+        return None
+    if not fields[3].isdigit():
+        raise ProbeError(f"{scenario.name}: the probe reported {fields[3]!r} suspensions, not a whole number")
+    return int(fields[3])
+
+
 def count_once(executable: Path, scenario: Scenario, scratch: Path, extra_env: dict[str, str],
-               shim: Path | None) -> int:
+               shim: Path | None) -> Run:
     # Directory names of one length for every run: paths end up in the data the
     # scenario handles (its SQLite file's name), whose length must not differ.
     home = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
@@ -186,8 +239,7 @@ def count_once(executable: Path, scenario: Scenario, scratch: Path, extra_env: d
         if result.returncode != 0:
             detail = (result.stderr.strip() or result.stdout.strip())[-800:]
             raise ProbeError(f"{scenario.name}: the probe failed under callgrind ({result.returncode}): {detail}")
-        if not result.stdout.startswith(f"{scenario.name}\t"):
-            raise ProbeError(f"{scenario.name}: the probe did not report the scenario done: {result.stdout[-300:]!r}")
+        suspensions = parse_done(result.stdout, scenario)
         try:
             text = out.read_text(errors="replace")
         except OSError as error:
@@ -195,7 +247,7 @@ def count_once(executable: Path, scenario: Scenario, scratch: Path, extra_env: d
         total = parse_totals(text, f"{scenario.name} callgrind output")
         if total == 0:
             raise ProbeError(f"{scenario.name}: callgrind counted nothing (the probe never started instrumentation)")
-        return total
+        return Run(total, suspensions)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -211,7 +263,7 @@ class Plan:
         runs = len(count.instructions)
         if runs >= self.max_runs:
             return False
-        if count.spread > self.agreement:
+        if len(count.comparable) < 2 or count.spread > self.agreement:
             return True
         return count.spread > self.agreement / 10 and runs < self.noisy_runs
 
@@ -219,8 +271,8 @@ class Plan:
 def measure(jobs: list[tuple[str, Path, Scenario]], plan: Plan, scratch: Path, extra_env: dict[str, str],
             shim: Path | None, parallel: int, log) -> dict[tuple[str, str], Count]:
     """Counts every (role, executable, scenario), `parallel` at a time: `plan.min_runs`
-    runs each, then more for any figure whose two lowest runs still differ by more
-    than `plan.agreement`, up to `plan.max_runs`.
+    runs each, then more for any figure without two runs at its ceiling that agree
+    within `plan.agreement`, up to `plan.max_runs`.
 
     Returns {(role, scenario name): Count}. Roles interleave, so both builds meet the
     same machine.
@@ -233,10 +285,11 @@ def measure(jobs: list[tuple[str, Path, Scenario]], plan: Plan, scratch: Path, e
                        for role, exe, scenario in pending]
             try:
                 for role, scenario, future in futures:
-                    total = future.result()
-                    results[(role, scenario.name)].instructions.append(total)
-                    log(f"perf-gate: {role:<9} {scenario.name:<28} {total:>14,} instructions "
-                        f"({total / scenario.iterations:,.0f} per step)")
+                    run = future.result()
+                    results[(role, scenario.name)].add(run)
+                    suspended = "" if run.suspensions is None else f", {run.suspensions} suspensions"
+                    log(f"perf-gate: {role:<9} {scenario.name:<28} {run.instructions:>14,} instructions "
+                        f"({run.instructions / scenario.iterations:,.0f} per step{suspended})")
             except BaseException:
                 for _, _, future in futures:
                     future.cancel()
@@ -245,6 +298,6 @@ def measure(jobs: list[tuple[str, Path, Scenario]], plan: Plan, scratch: Path, e
                        if plan.wants_more(results[(role, scenario.name)])]
             if pending:
                 log("perf-gate: one more run of " + ", ".join(f"{role} {s.name}" for role, _, s in pending)
-                    + f" (its runs differ: at least {plan.noisy_runs}, until the two lowest agree within "
-                    f"{plan.agreement * 100:g}%)")
+                    + f" (its runs differ: at least {plan.noisy_runs}, until two of those that suspended "
+                    f"the most agree within {plan.agreement * 100:g}%)")
     return results

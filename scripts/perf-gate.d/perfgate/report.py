@@ -115,7 +115,7 @@ def counts_markdown(record: dict) -> str:
         f"`{record['commit'][:10]}` {_quote(record['subject'])}",
         "",
         f"Instructions per counted step under callgrind ({record['toolchain']}, {record['cpu']}), "
-        f"lowest of {runs_text} runs each. Fails above +{settings['threshold'] * 100:g}% against the base, "
+        f"lowest of {runs_text} runs each (of those that suspended the most, where the probe counts suspensions). Fails above +{settings['threshold'] * 100:g}% against the base, "
         f"or above +{settings['budget'] * 100:g}% against the figure's lowest on main since its last accepted "
         f"change ({history_note}).",
         "",

@@ -82,6 +82,29 @@ class CountTest(unittest.TestCase):
         self.assertAlmostEqual(c.spread, 0.001)
         self.assertEqual(probes.Count("a/b", [5], 1).spread, 0.0)
 
+    def test_runs_that_suspended_less_are_left_out(self):
+        # A run that found an answer waiting suspended less and counted less work.
+        c = probes.Count("a/b", [960, 1002, 1000, 990], 10, [8, 10, 10, 9])
+        self.assertEqual(c.ceiling, 10)
+        self.assertEqual(c.comparable, [1002, 1000])
+        self.assertEqual(c.per_step, 100.0)
+        self.assertAlmostEqual(c.spread, 0.002)
+        # One run at the ceiling: nothing to agree with yet.
+        self.assertEqual(probes.Count("a/b", [960, 1000], 10, [8, 10]).spread, 0.0)
+        # Without suspensions from every run, every run counts.
+        mixed = probes.Count("a/b", [960, 1000], 10, [None, 10])
+        self.assertIsNone(mixed.ceiling)
+        self.assertEqual(mixed.per_step, 96.0)
+
+    def test_the_done_line_may_carry_suspensions(self):
+        s = probes.Scenario("a/b", 2, "")
+        self.assertEqual(probes.parse_done("a/b\t2\t200, 10 bytes\t37\n", s), 37)
+        self.assertIsNone(probes.parse_done("a/b\t2\t200, 10 bytes\n", s))
+        with self.assertRaisesRegex(probes.ProbeError, "reported 'x' suspensions"):
+            probes.parse_done("a/b\t2\tok\tx\n", s)
+        with self.assertRaisesRegex(probes.ProbeError, "did not report the scenario done"):
+            probes.parse_done("a/c\t2\tok\n", s)
+
 
 class MeasureTest(unittest.TestCase):
     """The adaptive plan, with the counting itself replaced by a scripted sequence."""
@@ -92,7 +115,8 @@ class MeasureTest(unittest.TestCase):
         queues = {name: list(values) for name, values in sequences.items()}
 
         def fake(exe, scenario, scratch, env, shim):
-            return queues[scenario.name].pop(0)
+            value = queues[scenario.name].pop(0)
+            return value if isinstance(value, probes.Run) else probes.Run(value)
 
         with mock.patch.object(probes, "count_once", side_effect=fake):
             out = probes.measure(jobs, plan, Path("/tmp"), {}, None, 2, lambda m: None)
@@ -111,6 +135,13 @@ class MeasureTest(unittest.TestCase):
         # Identical runs settle at two; runs a hair apart need two identical lowest or four runs.
         self.assertEqual(got, {"a/exact": [1000, 1000], "a/close": [1000, 1001, 1000],
                                "a/near": [1000, 1001, 1002, 1001]})
+
+    def test_runs_are_added_until_two_at_the_ceiling_agree(self):
+        R = probes.Run
+        got = self.run_plan({"a/raced": [R(900, 8), R(1000, 10), R(950, 9), R(1001, 10), R(5, 10)]},
+                            probes.Plan(min_runs=2, max_runs=9, agreement=0.002))
+        # The two cheapest runs agree with nothing at the ceiling; the fourth run does.
+        self.assertEqual(got["a/raced"], [900, 1000, 950, 1001])
 
     def test_max_runs_bounds_a_figure_that_never_settles(self):
         got = self.run_plan({"a/wild": [1000, 1100, 1200, 1300, 1400]}, probes.Plan(2, 3, 0.002))
@@ -147,8 +178,9 @@ class CallgrindTest(unittest.TestCase):
     def test_the_same_binary_counts_the_same_and_three_percent_more_work_shows(self):
         first, second = self.count(), self.count()
         self.assertEqual(first, second, "seeded, unrandomized runs of one binary agree exactly")
+        self.assertIsNone(first.suspensions, "the toy reports no suspensions")
         more = self.count({"TOY_WORK": "1030"})
-        change = more / first - 1
+        change = more.instructions / first.instructions - 1
         # The loop is nearly all of the counted work: about 3% more of it is about 3% more.
         self.assertGreater(change, 0.025)
         self.assertLess(change, 0.035)
