@@ -139,9 +139,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--min-runs", type=bounded_int(1, 20), default=2, metavar="N",
                    help="callgrind runs of each scenario and build at least (default 2)")
     c.add_argument("--max-runs", type=bounded_int(1, 30), default=9, metavar="N",
-                   help="and at most, while its two lowest runs disagree (default 9)")
+                   help="and at most, until two of the runs that suspended the most agree (default 9)")
     c.add_argument("--agreement", type=percentage, default=0.002, metavar="PCT",
-                   help="how close a figure's two lowest runs must be to stop adding runs (default 0.2)")
+                   help="how close those two runs must be to stop adding runs (default 0.2)")
     c.add_argument("--noisy-runs", type=bounded_int(1, 30), default=4, metavar="N",
                    help="runs at least, of a scenario whose first runs differ at all (default 4)")
     c.add_argument("--jobs", type=bounded_int(1, 64), default=count_gate.default_jobs(), metavar="N",
