@@ -102,6 +102,9 @@ PRODUCTS = {
     ),
 }
 PROBES = ("notejam-probe", "njtui-probe")
+# Probes whose steps wait on other threads (notejam's SQLite worker, argon2 on the
+# blocking pool): their runs get the machine to themselves (see probes.py).
+ALONE = frozenset({"notejam-probe"})
 # Every scenario of a probe is named after its crate.
 PROBE_PREFIX = {"notejam-probe": "notejam/", "njtui-probe": "njtui/"}
 

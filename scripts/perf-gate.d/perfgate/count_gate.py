@@ -88,15 +88,18 @@ def count_all(executables: dict, plan: probes.Plan, jobs: int, scratch: Path, pr
     """{role: {figure: Count}} for every scenario each role's probes list (those `only`
     matches, when given)."""
     work = []
+    alone = set()
     for role, products in executables.items():
         for product, executable in products.items():
             for scenario in probes.list_scenarios(executable, probe_env):
                 if wanted(scenario.name, only or []):
                     work.append((role, executable, scenario))
+                    if product in builds.ALONE:
+                        alone.add(scenario.name)
     if not work:
         raise probes.ProbeError(f"no scenario matches --only {' '.join(only or [])}")
     started = time.monotonic()
-    measured = probes.measure(work, plan, scratch, probe_env, shim, jobs, log)
+    measured = probes.measure(work, plan, scratch, probe_env, shim, jobs, log, frozenset(alone))
     runs = sum(len(c.instructions) for c in measured.values())
     log(f"perf-gate: {runs} callgrind runs in {time.monotonic() - started:.0f} s")
     out: dict[str, dict] = {role: {} for role in executables}
