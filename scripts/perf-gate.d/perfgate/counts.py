@@ -1,6 +1,7 @@
 """The blocking verdict on instruction counts, and the ways to accept a regression.
 
-A figure is a scenario's instructions per counted step (the lowest of its runs).
+A figure is a scenario's instructions per counted step (the lowest of its runs
+that suspended the most; see probes.py).
 The candidate regresses a figure when it needs more than `threshold` more than the
 base (default 1.5%: twice below the 3% the gate must catch, many times above what
 the same binary varies by; docs/benchmarks.md has both measured).

@@ -171,6 +171,12 @@ class MeasureTest(unittest.TestCase):
         # The two cheapest runs agree with nothing at the ceiling; the fourth run does.
         self.assertEqual(got["a/raced"], [900, 1000, 950, 1001])
 
+    def test_runs_that_agree_anyway_settle_whatever_they_suspended(self):
+        R = probes.Run
+        got = self.run_plan({"a/exact": [R(1_000_000, 7), R(1_000_001, 6), R(1_000_000, 4), R(9, 7)]},
+                            probes.Plan(min_runs=2, max_runs=9, agreement=0.002))
+        self.assertEqual(got["a/exact"], [1_000_000, 1_000_001])
+
     def test_max_runs_bounds_a_figure_that_never_settles(self):
         got = self.run_plan({"a/wild": [1000, 1100, 1200, 1300, 1400]}, probes.Plan(2, 3, 0.002))
         self.assertEqual(got["a/wild"], [1000, 1100, 1200])
