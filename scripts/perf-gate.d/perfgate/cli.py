@@ -7,7 +7,8 @@
                        than the base, or more than --budget (3%) over its lowest on main
                        since its last accepted change (a slow drift). Deterministic
                        counts are why it can block on a few percent: the same build
-                       gives the same figure to within about 0.2% on a loaded machine.
+                       gives the same figure to within 0.2% (notejam's runs alone,
+                       compared at their most suspensions: see docs/benchmarks.md).
     perf-gate wall     ADVISORY. notejam's servers under wrk, base and candidate
                        alternating, each restarted every round: p99, throughput, CPU
                        per request. Reports; never fails a build (5-20% noise on these
