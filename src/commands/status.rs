@@ -298,7 +298,7 @@ fn render(report: &StatusReport, topology: &Topology, now: Timestamp) -> String 
 mod tests {
     use super::*;
     use crate::backend::Backend;
-    use crate::sim::{SimBackend, SimOptions};
+    use crate::sim::SimBackend;
 
     async fn report(s: &SimBackend) -> (StatusReport, String) {
         let topology = s.topology().await.unwrap();
@@ -310,14 +310,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_baking_release_is_shown_on_its_way() {
-        let s = SimBackend::open(SimOptions {
-            state_file: None,
-            seed: Some(41),
-            speed: Some(0.0),
-            reset: false,
-            start: Some("2026-03-10T03:30:00Z".parse().unwrap()),
-        })
-        .unwrap();
+        let s = crate::sim::tests::sim(41, crate::sim::tests::NIGHT);
         let (quiet, text) = report(&s).await;
         assert!(quiet.active_release.is_none());
         assert!(text.contains("nothing on its way"), "{text}");

@@ -63,6 +63,6 @@ mod traffic_logs;
 mod world;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use backend::{SimBackend, SimOptions, default_state_file};

@@ -115,20 +115,21 @@ class Count:
         """The gap between the two lowest runs, whatever they suspended: when even
         that is tiny (sign_in's 278 million instructions differ by a few thousand),
         how often a run suspended does not matter."""
-        if len(self.instructions) < 2:
-            return 0.0
-        low, second = sorted(self.instructions)[:2]
-        return (second - low) / low if low else 0.0
+        return gap(self.instructions)
 
     @property
     def spread(self) -> float:
         """How far apart the two lowest comparable runs are: how well the figure is
         pinned down (0 with fewer than two)."""
-        runs = self.comparable
-        if len(runs) < 2:
-            return 0.0
-        low, second = sorted(runs)[:2]
-        return (second - low) / low if low else 0.0
+        return gap(self.comparable)
+
+
+def gap(runs: list[int]) -> float:
+    """How far above the lowest of `runs` the second lowest is, as a fraction."""
+    if len(runs) < 2:
+        return 0.0
+    low, second = sorted(runs)[:2]
+    return (second - low) / low if low else 0.0
 
 
 SHIM_SOURCE = Path(__file__).resolve().parent.parent / "shim" / "seeded-random.c"

@@ -1,9 +1,9 @@
 use super::*;
 use crate::backend::BackendError;
 use crate::domain::{
-    AlarmState, Capacity, ChaosKind, Deployment, DeploymentCreator, DeploymentStatus, GroupKind,
+    AlarmState, ChaosKind, Deployment, DeploymentCreator, DeploymentStatus, GroupKind,
     InstanceState, LIFECYCLE_EVENTS, Release, ReleasePhase, RollbackRequest, RollbackTarget, Stage,
-    StageStatus, StepStatus, Tier, bake_duration,
+    StageStatus, StepStatus, bake_duration,
 };
 
 async fn current(s: &SimBackend) -> String {
@@ -473,18 +473,7 @@ async fn instances_launched_during_a_deployment_are_brought_up_to_date_after_it(
         .iter()
         .map(|i| i.id.clone())
         .collect();
-    let cap = web(&s).await.capacity;
-    // A raised minimum too, so target tracking cannot scale in again at night.
-    s.set_capacity(
-        Tier::Web,
-        Capacity {
-            min: cap.desired + 1,
-            desired: cap.desired + 1,
-            max: cap.max.max(cap.desired + 1),
-        },
-    )
-    .await
-    .unwrap();
+    add_web_instance(&s).await;
     let (r, _, _) = follow(&s, &id).await;
     assert_eq!(r.phase, ReleasePhase::Succeeded, "{r:#?}");
     for _ in 0..30 {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::{SimBackend, SimOptions};
 use crate::backend::Backend;
-use crate::domain::{LogQuery, ScalingGroup, Tier, TimeRange};
+use crate::domain::{Capacity, LogQuery, ScalingGroup, Tier, TimeRange};
 
 /// A Tuesday, early afternoon: traffic near its daily peak.
 pub const AFTERNOON: &str = "2026-03-10T14:00:00Z";
@@ -49,6 +49,22 @@ pub async fn web(s: &SimBackend) -> ScalingGroup {
         .group(Tier::Web)
         .unwrap()
         .clone()
+}
+
+/// One more web instance, with the minimum raised too, so target tracking
+/// cannot scale in again at night.
+pub async fn add_web_instance(s: &SimBackend) {
+    let cap = web(s).await.capacity;
+    s.set_capacity(
+        Tier::Web,
+        Capacity {
+            min: cap.desired + 1,
+            desired: cap.desired + 1,
+            max: cap.max.max(cap.desired + 1),
+        },
+    )
+    .await
+    .unwrap();
 }
 
 /// Everything a reader can see of the world, serialized.
