@@ -861,23 +861,10 @@ mod tests {
     use super::*;
     use crate::domain::{AuditOutcome, ReleasePhase};
     use crate::ops::{AuditLog, Runner};
-    use crate::sim::{SimBackend, SimOptions};
+    use crate::sim::SimBackend;
 
     fn sim(seed: u64) -> Arc<SimBackend> {
-        Arc::new(
-            SimBackend::open(SimOptions {
-                state_file: None,
-                seed: Some(seed),
-                speed: Some(0.0),
-                reset: false,
-                start: Some(
-                    chrono::DateTime::parse_from_rfc3339("2026-03-10T03:30:00Z")
-                        .unwrap()
-                        .to_utc(),
-                ),
-            })
-            .unwrap(),
-        )
+        Arc::new(crate::sim::tests::sim(seed, crate::sim::tests::NIGHT))
     }
 
     fn runner(s: &Arc<SimBackend>, dir: &tempfile::TempDir, read_only: bool) -> Runner {
@@ -1117,24 +1104,7 @@ mod tests {
         let s = sim(37);
         let dir = tempfile::tempdir().unwrap();
         let r = deploy_until(&s, |r| r.stage == Stage::Fleet).await;
-        let cap = s
-            .topology()
-            .await
-            .unwrap()
-            .group(Tier::Web)
-            .unwrap()
-            .capacity;
-        // A raised minimum, so target tracking cannot scale in again at night.
-        s.set_capacity(
-            Tier::Web,
-            Capacity {
-                min: cap.desired + 1,
-                desired: cap.desired + 1,
-                max: cap.max.max(cap.desired + 1),
-            },
-        )
-        .await
-        .unwrap();
+        crate::sim::tests::add_web_instance(&s).await;
         let update = 'found: {
             for _ in 0..90 {
                 s.advance(chrono::Duration::minutes(1));
@@ -1157,6 +1127,26 @@ mod tests {
             )),
             "{e}"
         );
+        // Cancelled, it stops with no rollback to follow (CodeDeploy rolls back
+        // no auto-update): the wait gives CodeDeploy a minute to start one, then ends.
+        let runner = runner(&s, &dir, false);
+        let p = runner
+            .prepare(Operation::Cancel {
+                id: update.id.clone(),
+            })
+            .await
+            .unwrap();
+        let watch = runner.run(&p).await.unwrap().watch.unwrap();
+        let progress = watch.poll(s.as_ref()).await.unwrap();
+        assert_eq!(progress.finished, None, "{progress:?}");
+        assert!(
+            progress.line.contains("waiting for the rollback to start"),
+            "{}",
+            progress.line
+        );
+        s.advance(chrono::Duration::minutes(2));
+        let progress = watch.poll(s.as_ref()).await.unwrap();
+        assert_eq!(progress.finished, Some(false), "{progress:?}");
     }
 
     #[tokio::test]
