@@ -1,0 +1,211 @@
+"""Tests of pipeline_policy on the repository's own workflows: they pass as they are,
+and each defect the policy exists to catch, put into a copy of them, fails it with
+the rule's name.
+
+Run: python3 -m unittest discover -s scripts/check-workflows.d -p 'test_*.py'
+(.github/workflows/scripts/test-check-workflows runs it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+WORKFLOWS = os.path.join(REPO, ".github", "workflows")
+POLICY = os.path.join(HERE, "pipeline_policy.py")
+
+
+class PipelinePolicy(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="pipeline-policy-")
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.dir = os.path.join(self.tmp, ".github", "workflows")
+        shutil.copytree(WORKFLOWS, self.dir, ignore=shutil.ignore_patterns("scripts"))
+
+    def edit(self, name: str, old: str, new: str, count: int = 1):
+        """Replaces OLD by NEW in the copy of workflow NAME; OLD must be there as
+        often as COUNT says (a fixture that no longer applies fails)."""
+        path = os.path.join(self.dir, name)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        self.assertEqual(text.count(old), count, f"{name} no longer holds {old!r}")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(old, new))
+
+    def run_policy(self):
+        paths = sorted(os.path.join(self.dir, f) for f in os.listdir(self.dir) if f.endswith(".yml"))
+        done = subprocess.run([sys.executable, POLICY, *paths], capture_output=True, text=True, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    def assert_finding(self, rule: str, *texts: str):
+        status, out = self.run_policy()
+        self.assertEqual(status, 1, out)
+        lines = [line for line in out.splitlines() if f"[{rule}]" in line]
+        self.assertTrue(lines, f"no [{rule}] finding in:\n{out}")
+        for text in texts:
+            self.assertTrue(any(text in line for line in lines), f"no [{rule}] finding says {text!r}:\n{out}")
+
+    def test_the_repository_workflows_pass(self):
+        status, out = self.run_policy()
+        self.assertEqual(status, 0, out)
+        self.assertIn("0 policy findings", out)
+
+    # -- concurrency: no lock spans two environments, none cancels a deployment
+
+    def test_a_workflow_wide_group_over_the_deliveries_fails(self):
+        self.edit("deliver.yml", "permissions:\n  contents: read\n\njobs:",
+                  "permissions:\n  contents: read\n\nconcurrency: deliver\n\njobs:")
+        self.assert_finding("no-spanning", "workflow-wide `concurrency:`", "prod, staging")
+
+    def test_one_group_for_both_environments_fails(self):
+        self.edit("deploy.yml", "group: deliver-${{ inputs.environment }}", "group: deliver")
+        self.assert_finding("no-spanning", "concurrency group deliver holds jobs of environments prod, staging")
+
+    def test_one_group_for_two_terraform_roots_in_different_environments_fails(self):
+        self.edit("deliver.yml", "group: terraform-staging-${{ github.ref }}", "group: terraform-${{ github.ref }}")
+        self.edit("deliver.yml", "group: terraform-prod-${{ github.ref }}", "group: terraform-${{ github.ref }}")
+        self.assert_finding("no-spanning", "holds jobs of environments infra-prod, infra-staging")
+
+    def test_a_deployment_that_can_be_cancelled_halfway_fails(self):
+        self.edit("deploy.yml", "group: deliver-${{ inputs.environment }}\n      cancel-in-progress: false",
+                  "group: deliver-${{ inputs.environment }}\n      cancel-in-progress: true")
+        self.assert_finding("no-halfway", "staging/deploy", "may cancel a job in environment staging halfway")
+
+    def test_a_deployment_in_no_group_fails(self):
+        self.edit("deploy.yml", "    concurrency:\n      group: deliver-${{ inputs.environment }}\n"
+                  "      cancel-in-progress: false\n", "")
+        self.assert_finding("no-halfway", "prod/deploy: [no-halfway] runs in environment prod in no concurrency group")
+
+    # -- only main reaches an environment
+
+    def test_an_environment_job_without_the_main_guard_fails(self):
+        self.edit("deliver.yml", "    needs: [ci, infra-staging]\n    if: github.ref == 'refs/heads/main'\n",
+                  "    needs: [ci, infra-staging]\n")
+        self.assert_finding("main-only", "deliver.yml:staging/deploy", "runs in environment staging")
+
+    def test_a_guard_for_another_ref_does_not_count(self):
+        self.edit("terraform-root.yml", "github.event_name != 'pull_request' && github.ref == 'refs/heads/main'\n"
+                  "      && needs.plan.outputs.changes == 'true'",
+                  "github.event_name != 'pull_request' && github.ref == 'refs/heads/dev'\n"
+                  "      && needs.plan.outputs.changes == 'true'")
+        # deliver.yml's callers still guard; terraform.yml's (manual runs) do not.
+        self.assert_finding("main-only", "terraform.yml:global/apply", "terraform.yml:prod/apply")
+
+    # -- permissions
+
+    def test_a_workflow_wide_write_fails(self):
+        self.edit("deploy.yml", "permissions:\n  contents: read\n\njobs:",
+                  "permissions:\n  contents: read\n  id-token: write\n\njobs:")
+        self.assert_finding("permissions", "deploy.yml", "workflow-wide `id-token: write`")
+
+    def test_a_workflow_without_permissions_fails(self):
+        self.edit("terraform.yml", "permissions:\n  contents: read\n\njobs:", "jobs:")
+        self.assert_finding("permissions", "terraform.yml", "no workflow-wide `permissions:`")
+
+    def test_write_all_fails(self):
+        self.edit("ci.yml", "permissions:\n  contents: read\n\n# A pull request's",
+                  "permissions: write-all\n\n# A pull request's")
+        self.assert_finding("permissions", "workflow-wide `permissions: write-all`")
+
+    # -- infrastructure before the app, staging before prod, in one workflow
+
+    def test_terraform_applying_on_push_beside_the_delivery_fails(self):
+        self.edit("terraform.yml", "  workflow_dispatch:\n", "  push:\n    branches: [main]\n  workflow_dispatch:\n")
+        self.assert_finding("one-workflow", "deliver.yml", "terraform.yml", "in 2 workflows")
+
+    def test_the_app_before_its_infrastructure_fails(self):
+        self.edit("deliver.yml", "needs: [ci, staging, infra-prod]", "needs: [ci, staging]")
+        self.assert_finding("order", "deliver.yml:prod/deploy", "applies the prod root", "infra-prod/apply")
+
+    def test_the_app_before_the_global_root_fails(self):
+        self.edit("deliver.yml", "  infra-staging:\n    needs: infra-global\n", "  infra-staging:\n    needs: ci\n")
+        self.assert_finding("order", "staging/deploy", "applies provision/global", "infra-global/apply")
+
+    def test_prod_infrastructure_before_staging_took_the_app_fails(self):
+        self.edit("deliver.yml", "    needs: staging\n", "    needs: infra-staging\n")
+        self.assert_finding("order", "infra-prod/apply", "deploys to staging")
+
+    def test_prod_before_staging_fails(self):
+        self.edit("deliver.yml", "needs: [ci, staging, infra-prod]", "needs: [ci, infra-prod]")
+        self.edit("deliver.yml", "    needs: staging\n", "    needs: infra-staging\n")
+        self.assert_finding("order", "prod/deploy: [order] does not wait for what deploys to staging")
+
+    def test_order_is_followed_through_nested_reusable_workflows(self):
+        # The shape of the pipeline before it applied each root next to its app:
+        # deliver.yml called terraform.yml, which called terraform-root.yml per root,
+        # all of it under one group and before staging.
+        self.edit("terraform.yml", "  workflow_dispatch:\n", "  workflow_call:\n  workflow_dispatch:\n")
+        path = os.path.join(self.dir, "deliver.yml")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        head, jobs = text.split("  infra-global:\n", 1)
+        head = head.rsplit("  # The infrastructure", 1)[0]
+        nested = """  infrastructure:
+    needs: ci
+    if: github.ref == 'refs/heads/main'
+    uses: ./.github/workflows/terraform.yml
+    concurrency:
+      group: deliver-infrastructure
+      cancel-in-progress: false
+    permissions:
+      contents: read
+      id-token: write
+
+  staging:
+    needs: [ci, infrastructure]
+    if: github.ref == 'refs/heads/main'
+    uses: ./.github/workflows/deploy.yml
+    with:
+      environment: staging
+      bundle-sha256: ${{ needs.ci.outputs.bundle-sha256 }}
+      bake-minutes: 2
+
+  prod:
+    needs: [ci, staging]
+    if: github.ref == 'refs/heads/main'
+    uses: ./.github/workflows/deploy.yml
+    with:
+      environment: prod
+      bundle-sha256: ${{ needs.ci.outputs.bundle-sha256 }}
+      bake-minutes: 10
+"""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(head + nested)
+        status, out = self.run_policy()
+        self.assertEqual(status, 1, out)
+        self.assertIn("concurrency group deliver-infrastructure holds jobs of environments infra-prod, infra-staging", out)
+        self.assertIn("infrastructure/prod/apply: [order] does not wait for what deploys to staging", out)
+        # The app still comes after each root it needs: no finding says otherwise.
+        self.assertNotIn("applies the staging root", out)
+        self.assertNotIn("applies provision/global", out)
+
+    # -- the bundle is built once
+
+    def test_a_second_build_of_the_bundle_fails(self):
+        self.edit("ci.yml", '          unzip -o -q "$RUNNER_TEMP/bundle/notejam-$GITHUB_SHA.zip"',
+                  '          notejam/deploy/build-bundle "$RUNNER_TEMP/bundle/notejam-$GITHUB_SHA.zip"\n'
+                  '          unzip -o -q "$RUNNER_TEMP/bundle/notejam-$GITHUB_SHA.zip"')
+        self.assert_finding("built-once", "ci.yml:bundle", "ci.yml:perf-wall", "2 jobs build the release bundle")
+
+    # -- bad input
+
+    def test_a_workflow_that_is_not_yaml_is_a_usage_error(self):
+        with open(os.path.join(self.dir, "broken.yml"), "w", encoding="utf-8") as f:
+            f.write("jobs: [unclosed\n")
+        status, out = self.run_policy()
+        self.assertEqual(status, 2, out)
+        self.assertIn("broken.yml", out)
+
+    def test_a_call_to_a_missing_workflow_fails(self):
+        self.edit("deliver.yml", "uses: ./.github/workflows/deploy.yml", "uses: ./.github/workflows/deploy-v2.yml", 2)
+        self.assert_finding("readable", "calls ./.github/workflows/deploy-v2.yml, which is not among the workflows")
+
+
+if __name__ == "__main__":
+    unittest.main()
