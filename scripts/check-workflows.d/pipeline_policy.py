@@ -8,12 +8,14 @@ rules (docs/pipeline.md says why each exists):
   permissions    a workflow's own permissions grant no write: a job that needs more
                  asks for it (least privilege per job)
   main-only      a job in a GitHub environment runs only for refs/heads/main: its
-                 `if:` or a caller's says `github.ref == 'refs/heads/main'`
+                 `if:` or a caller's says `github.ref == 'refs/heads/main'`, with no
+                 `||` beside it
   no-halfway     a job in an environment is in a concurrency group (its own or a
                  caller's) that never cancels it halfway
   no-spanning    a workflow with jobs in environments has no workflow-wide concurrency,
-                 and no group holds jobs of two environments: one waiting for its
-                 approval would hold up the other
+                 and no group holds jobs of two environments (an environment and its
+                 infra-<env> count as one): one waiting for its approval would hold
+                 up the other
   one-workflow   the Terraform applies and the deployments a push to main runs are
                  all in one workflow, so they can be ordered
   order          in it, for each environment in PROMOTION: the app's deployment
@@ -21,6 +23,9 @@ rules (docs/pipeline.md says why each exists):
                  root, and an environment's apply and deployment come after the
                  deployment to the environment before it
   built-once     one job, in all the workflows, builds the release bundle
+  oidc-no-build  a job that may ask for an OIDC token (`id-token: write`: AWS roles,
+                 signatures) builds nothing: build scripts, proc macros and installed
+                 tools are third-party code, which must not reach the token
 
 Usage: python3 pipeline_policy.py WORKFLOW.yml...   (scripts/check-workflows runs it)
 Exit status: 0 clean, 1 findings, 2 a workflow it cannot read.
@@ -44,6 +49,7 @@ INPUT = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}")
 TERRAFORM_APPLY = re.compile(r"\bterraform\b[^\n]*\sapply\b")
 DEPLOY = re.compile(r"\bcodedeploy\s+deploy\b|\baws\s+deploy\s+create-deployment\b")
 BUILD_BUNDLE = re.compile(r"\bbuild-bundle\b")
+BUILDS = re.compile(r"\b(?:cargo|rustc|npm|npx|yarn|make|pip3?)\b|\bbuild-bundle\b|\bpython3? -m pip\b")
 ROOT_DIR = re.compile(r"provision/(?:envs/([A-Za-z0-9_-]+)|(global))\b")
 
 
@@ -222,7 +228,8 @@ class Policy:
         holders: dict[str, set] = {}
         for node in in_envs:
             where = f"{path}:{node.name}"
-            if not any(MAIN_ONLY.search(guard) for guard in node.guards):
+            # A disjunction can let another ref through: only a guard without `||` counts.
+            if not any(MAIN_ONLY.search(guard) and "||" not in guard for guard in node.guards):
                 self.find(where, "main-only", f"runs in environment {node.environment} without "
                           "`if: github.ref == 'refs/heads/main'` (on the job or its caller)")
             if not node.groups:
@@ -234,7 +241,10 @@ class Policy:
                               f"{node.environment} halfway (`cancel-in-progress` must be false)")
                 holders.setdefault(group, set()).add(node.environment)
         for group, envs in sorted(holders.items()):
-            if len(envs) > 1:
+            # An environment's infrastructure (infra-<env>) and its app may share one:
+            # that is what keeps another delivery's apply out of a deployment.
+            stages = {env.removeprefix("infra-") for env in envs}
+            if len(stages) > 1:
                 self.find(path, "no-spanning", f"concurrency group {group} holds jobs of environments "
                           f"{', '.join(sorted(envs))}: one waiting for its approval holds up the other")
 
@@ -309,6 +319,13 @@ class Policy:
                 node = Node((job_id,), (path,), job or {}, {})
                 if BUILD_BUNDLE.search(node.runs()):
                     builders.append(f"{path}:{job_id}")
+                permissions = node.job.get("permissions")
+                oidc = permissions == "write-all" or (
+                    isinstance(permissions, dict) and permissions.get("id-token") == "write")
+                built = BUILDS.search(node.runs())
+                if oidc and built:
+                    self.find(f"{path}:{job_id}", "oidc-no-build", f"may ask for an OIDC token (id-token: write) "
+                              f"and runs `{built[0]}`: build in a job without it and pass the artifact on")
         if len(builders) > 1:
             self.find(", ".join(builders), "built-once", f"{len(builders)} jobs build the release bundle: build it "
                       "in one and pass that artifact on (what is tested is then what ships)")

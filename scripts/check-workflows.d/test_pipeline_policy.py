@@ -64,30 +64,55 @@ class PipelinePolicy(unittest.TestCase):
         self.assert_finding("no-spanning", "workflow-wide `concurrency:`", "prod, staging")
 
     def test_one_group_for_both_environments_fails(self):
-        self.edit("deploy.yml", "group: deliver-${{ inputs.environment }}", "group: deliver")
-        self.assert_finding("no-spanning", "concurrency group deliver holds jobs of environments prod, staging")
+        self.edit("deliver.yml", "group: deliver-staging", "group: deliver")
+        self.edit("deliver.yml", "group: deliver-prod", "group: deliver")
+        self.assert_finding("no-spanning",
+                            "concurrency group deliver holds jobs of environments infra-prod, infra-staging, prod, staging")
 
     def test_one_group_for_two_terraform_roots_in_different_environments_fails(self):
-        self.edit("deliver.yml", "group: terraform-staging-${{ github.ref }}", "group: terraform-${{ github.ref }}")
-        self.edit("deliver.yml", "group: terraform-prod-${{ github.ref }}", "group: terraform-${{ github.ref }}")
+        self.edit("terraform.yml", "group: ${{ github.ref == 'refs/heads/main' && 'deliver-staging' "
+                  "|| format('terraform-staging-{0}', github.ref) }}", "group: terraform-${{ github.ref }}")
+        self.edit("terraform.yml", "group: ${{ github.ref == 'refs/heads/main' && 'deliver-prod' "
+                  "|| format('terraform-prod-{0}', github.ref) }}", "group: terraform-${{ github.ref }}")
         self.assert_finding("no-spanning", "holds jobs of environments infra-prod, infra-staging")
 
+    def test_an_environment_and_its_infrastructure_may_share_a_group(self):
+        # deliver-<env> holds infra-<env>'s apply and <env>'s deployment: no finding.
+        status, out = self.run_policy()
+        self.assertEqual(status, 0, out)
+        self.edit("deliver.yml", "group: deliver-prod", "group: deliver-staging")
+        self.assert_finding("no-spanning", "deliver-staging holds jobs of environments infra-prod, infra-staging, prod, staging")
+
     def test_a_deployment_that_can_be_cancelled_halfway_fails(self):
-        self.edit("deploy.yml", "group: deliver-${{ inputs.environment }}\n      cancel-in-progress: false",
-                  "group: deliver-${{ inputs.environment }}\n      cancel-in-progress: true")
-        self.assert_finding("no-halfway", "staging/deploy", "may cancel a job in environment staging halfway")
+        self.edit("deploy.yml", "group: deploy-${{ inputs.environment }}\n      cancel-in-progress: false",
+                  "group: deploy-${{ inputs.environment }}\n      cancel-in-progress: true")
+        self.assert_finding("no-halfway", "staging/app/deploy", "may cancel a job in environment staging halfway")
+
+    def test_a_delivery_that_can_be_cancelled_halfway_fails(self):
+        self.edit("deliver.yml", "group: deliver-prod\n      cancel-in-progress: false",
+                  "group: deliver-prod\n      cancel-in-progress: true")
+        self.assert_finding("no-halfway", "prod/infrastructure/apply", "prod/app/deploy",
+                            "concurrency group deliver-prod may cancel")
 
     def test_a_deployment_in_no_group_fails(self):
-        self.edit("deploy.yml", "    concurrency:\n      group: deliver-${{ inputs.environment }}\n"
+        self.edit("deploy.yml", "    concurrency:\n      group: deploy-${{ inputs.environment }}\n"
                   "      cancel-in-progress: false\n", "")
-        self.assert_finding("no-halfway", "prod/deploy: [no-halfway] runs in environment prod in no concurrency group")
+        self.edit("deliver.yml", "    concurrency:\n      group: deliver-prod\n      cancel-in-progress: false\n", "")
+        self.assert_finding("no-halfway",
+                            "prod/app/deploy: [no-halfway] runs in environment prod in no concurrency group")
 
     # -- only main reaches an environment
 
     def test_an_environment_job_without_the_main_guard_fails(self):
-        self.edit("deliver.yml", "    needs: [ci, infra-staging]\n    if: github.ref == 'refs/heads/main'\n",
-                  "    needs: [ci, infra-staging]\n")
-        self.assert_finding("main-only", "deliver.yml:staging/deploy", "runs in environment staging")
+        self.edit("deliver.yml", "    needs: [ci, infra-global]\n    if: github.ref == 'refs/heads/main'\n",
+                  "    needs: [ci, infra-global]\n")
+        self.assert_finding("main-only", "deliver.yml:staging/app/deploy", "runs in environment staging")
+
+    def test_a_guard_with_a_way_around_it_does_not_count(self):
+        self.edit("deliver.yml", "    needs: [ci, staging]\n    if: github.ref == 'refs/heads/main'\n",
+                  "    needs: [ci, staging]\n"
+                  "    if: github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/heads/')\n")
+        self.assert_finding("main-only", "deliver.yml:prod/app/deploy", "runs in environment prod")
 
     def test_a_guard_for_another_ref_does_not_count(self):
         self.edit("terraform-root.yml", "github.event_name != 'pull_request' && github.ref == 'refs/heads/main'\n"
@@ -120,21 +145,17 @@ class PipelinePolicy(unittest.TestCase):
         self.assert_finding("one-workflow", "deliver.yml", "terraform.yml", "in 2 workflows")
 
     def test_the_app_before_its_infrastructure_fails(self):
-        self.edit("deliver.yml", "needs: [ci, staging, infra-prod]", "needs: [ci, staging]")
-        self.assert_finding("order", "deliver.yml:prod/deploy", "applies the prod root", "infra-prod/apply")
+        self.edit("stage.yml", "  app:\n    needs: infrastructure\n", "  app:\n")
+        self.assert_finding("order", "deliver.yml:prod/app/deploy", "applies the prod root", "prod/infrastructure/apply")
 
     def test_the_app_before_the_global_root_fails(self):
-        self.edit("deliver.yml", "  infra-staging:\n    needs: infra-global\n", "  infra-staging:\n    needs: ci\n")
-        self.assert_finding("order", "staging/deploy", "applies provision/global", "infra-global/apply")
+        self.edit("deliver.yml", "needs: [ci, infra-global]", "needs: ci")
+        self.assert_finding("order", "staging/app/deploy", "applies provision/global", "infra-global/apply")
 
-    def test_prod_infrastructure_before_staging_took_the_app_fails(self):
-        self.edit("deliver.yml", "    needs: staging\n", "    needs: infra-staging\n")
-        self.assert_finding("order", "infra-prod/apply", "deploys to staging")
-
-    def test_prod_before_staging_fails(self):
-        self.edit("deliver.yml", "needs: [ci, staging, infra-prod]", "needs: [ci, infra-prod]")
-        self.edit("deliver.yml", "    needs: staging\n", "    needs: infra-staging\n")
-        self.assert_finding("order", "prod/deploy: [order] does not wait for what deploys to staging")
+    def test_prod_before_staging_took_the_commit_fails(self):
+        self.edit("deliver.yml", "needs: [ci, staging]", "needs: [ci, infra-global]")
+        self.assert_finding("order", "prod/infrastructure/apply: [order] does not wait for what deploys to staging",
+                            "prod/app/deploy: [order] does not wait for what deploys to staging")
 
     def test_order_is_followed_through_nested_reusable_workflows(self):
         # The shape of the pipeline before it applied each root next to its app:
@@ -144,8 +165,7 @@ class PipelinePolicy(unittest.TestCase):
         path = os.path.join(self.dir, "deliver.yml")
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        head, jobs = text.split("  infra-global:\n", 1)
-        head = head.rsplit("  # The infrastructure", 1)[0]
+        head = text.split("  infra-global:\n", 1)[0]
         nested = """  infrastructure:
     needs: ci
     if: github.ref == 'refs/heads/main'
@@ -193,6 +213,17 @@ class PipelinePolicy(unittest.TestCase):
                   '          unzip -o -q "$RUNNER_TEMP/bundle/notejam-$GITHUB_SHA.zip"')
         self.assert_finding("built-once", "ci.yml:bundle", "ci.yml:perf-wall", "2 jobs build the release bundle")
 
+    def test_a_build_in_a_job_with_an_oidc_token_fails(self):
+        self.edit("ci.yml", "    permissions:\n      contents: read\n    outputs:\n      sha256:",
+                  "    permissions:\n      contents: read\n      id-token: write\n    outputs:\n      sha256:")
+        self.assert_finding("oidc-no-build", "ci.yml:bundle", "runs `build-bundle`")
+
+    def test_a_package_install_in_a_deploy_job_fails(self):
+        self.edit("deploy.yml", "        run: .github/workflows/scripts/smoke-test \"$NOTEJAM_URL\"",
+                  "        run: |\n          pip install requests\n"
+                  "          .github/workflows/scripts/smoke-test \"$NOTEJAM_URL\"")
+        self.assert_finding("oidc-no-build", "deploy.yml:deploy", "runs `pip`")
+
     # -- bad input
 
     def test_a_workflow_that_is_not_yaml_is_a_usage_error(self):
@@ -203,8 +234,8 @@ class PipelinePolicy(unittest.TestCase):
         self.assertIn("broken.yml", out)
 
     def test_a_call_to_a_missing_workflow_fails(self):
-        self.edit("deliver.yml", "uses: ./.github/workflows/deploy.yml", "uses: ./.github/workflows/deploy-v2.yml", 2)
-        self.assert_finding("readable", "calls ./.github/workflows/deploy-v2.yml, which is not among the workflows")
+        self.edit("deliver.yml", "uses: ./.github/workflows/stage.yml", "uses: ./.github/workflows/stage-v2.yml", 2)
+        self.assert_finding("readable", "calls ./.github/workflows/stage-v2.yml, which is not among the workflows")
 
 
 if __name__ == "__main__":
