@@ -23,6 +23,10 @@ rules (docs/pipeline.md says why each exists):
                  root, and an environment's apply and deployment come after the
                  deployment to the environment before it
   built-once     one job, in all the workflows, builds the release bundle
+  credentials    AWS credentials a job asks for (configure-aws-credentials'
+                 role-duration-seconds, 3600 unless set) last as long as the job
+                 may run (timeout-minutes): a rollback at its end must not find
+                 them expired
   oidc-no-build  a job that may ask for an OIDC token (`id-token: write`: AWS roles,
                  signatures) builds nothing: build scripts, proc macros and installed
                  tools are third-party code, which must not reach the token
@@ -201,7 +205,7 @@ class Policy:
                       f"{len(pushed)} workflows, which nothing orders: run them from one")
         for path, nodes in pushed:
             self.check_order(path, self.workflows[path], nodes)
-        self.check_built_once()
+        self.check_jobs()
         return self.findings
 
     def check_permissions(self, path: str, workflow: dict):
@@ -312,7 +316,7 @@ class Policy:
             for node in deploys.get(env, []) + applies.get(env, []):
                 after(node, deploys.get(previous, []), f"deploys to {previous}")
 
-    def check_built_once(self):
+    def check_jobs(self):
         builders = []
         for path, workflow in self.workflows.items():
             for job_id, job in (workflow.get("jobs") or {}).items():
@@ -326,6 +330,15 @@ class Policy:
                 if oidc and built:
                     self.find(f"{path}:{job_id}", "oidc-no-build", f"may ask for an OIDC token (id-token: write) "
                               f"and runs `{built[0]}`: build in a job without it and pass the artifact on")
+                timeout = node.job.get("timeout-minutes", 360)
+                for step in node.job.get("steps") or []:
+                    if isinstance(step, dict) and str(step.get("uses", "")).startswith(
+                            "aws-actions/configure-aws-credentials@"):
+                        duration = (step.get("with") or {}).get("role-duration-seconds", 3600)
+                        if isinstance(timeout, int) and int(duration) < timeout * 60:
+                            self.find(f"{path}:{job_id}", "credentials", f"asks for {duration} s of AWS credentials "
+                                      f"and may run {timeout} minutes: set role-duration-seconds to at least "
+                                      f"{timeout * 60} (and the role's max_session_duration)")
         if len(builders) > 1:
             self.find(", ".join(builders), "built-once", f"{len(builders)} jobs build the release bundle: build it "
                       "in one and pass that artifact on (what is tested is then what ships)")

@@ -224,6 +224,10 @@ class PipelinePolicy(unittest.TestCase):
                   "          .github/workflows/scripts/smoke-test \"$NOTEJAM_URL\"")
         self.assert_finding("oidc-no-build", "deploy.yml:deploy", "runs `pip`")
 
+    def test_credentials_shorter_than_the_job_fail(self):
+        self.edit("deploy.yml", "          role-duration-seconds: 7200\n", "")
+        self.assert_finding("credentials", "deploy.yml:deploy", "asks for 3600 s of AWS credentials and may run 120 minutes")
+
     # -- bad input
 
     def test_a_workflow_that_is_not_yaml_is_a_usage_error(self):

@@ -207,9 +207,6 @@ resource "aws_ssm_parameter" "password" {
   }
 }
 
-# The connection facts beside it, encrypted alike so every parameter under
-# /notejam/<env>/ is read the same way. host is what the console rewrites to
-# point the app at a restored instance.
 # Where the database is: not secret, and rewritten by the console when the app is
 # pointed at a restored copy (njtui point-app), so plain String parameters.
 resource "aws_ssm_parameter" "connection" {

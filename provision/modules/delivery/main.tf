@@ -233,10 +233,12 @@ data "aws_iam_policy_document" "deploy_assume" {
 }
 
 resource "aws_iam_role" "deploy" {
-  name                 = "${local.name}-deploy"
-  description          = "GitHub Actions deploys to notejam ${var.environment}"
-  assume_role_policy   = data.aws_iam_policy_document.deploy_assume.json
-  max_session_duration = 3600
+  name               = "${local.name}-deploy"
+  description        = "GitHub Actions deploys to notejam ${var.environment}"
+  assume_role_policy = data.aws_iam_policy_document.deploy_assume.json
+  # deploy.yml's job may run 120 minutes (two deployments, two bakes, a rollback) and
+  # asks for credentials once: they must outlast it.
+  max_session_duration = 7200
 
   tags = {
     Tier = "delivery"

@@ -236,6 +236,21 @@ resource "aws_ssm_parameter" "secret_key" {
   }
 }
 
+# The port the app listens on, for the deploy hooks (after-install, validate-service):
+# written from app_port, the number the target group and the security groups use, so
+# the app and its health checks cannot disagree. Change app_port, never this.
+resource "aws_ssm_parameter" "port" {
+  # checkov:skip=CKV2_AWS_34: a port number is no secret, and the hooks read it beside the other settings
+  name        = "/notejam/${var.environment}/app/port"
+  description = "Port notejam ${var.environment} listens on (from app_port)"
+  type        = "String"
+  value       = tostring(var.app_port)
+
+  tags = {
+    Tier = "web"
+  }
+}
+
 # ---------------------------------------------------------------- instances
 
 resource "aws_launch_template" "this" {
