@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Sourced by the hooks (not a hook itself): the app's environment file, written by
-# AfterInstall and read back by ValidateService, so both agree on what the app was
-# told, the listening port above all.
+# Sourced by the hooks (not a hook itself), so they agree: on the app's environment
+# file, written by AfterInstall and read back by ValidateService (what the app was
+# told, the listening port above all), and on which environment a deployment group
+# deploys to.
 #
 # NOTEJAM_ENV_FILE overrides the file's place (tests).
 
@@ -46,6 +47,36 @@ env_value() {
     fi
   done
   printf '%s' "$out"
+}
+
+# valid_env_name NAME: status 0 when NAME can be an environment's name. "canary" is
+# no word of one: <env>-canary is the name of the environment's canary group, so an
+# environment with it in its name could not be told apart from another's canary.
+valid_env_name() {
+  [[ "$1" =~ ^[a-z0-9][a-z0-9-]*$ ]] && ! [[ "$1" =~ (^|-)canary(-|$) ]]
+}
+
+# group_environment GROUP: prints the environment that CodeDeploy deployment group
+# GROUP deploys to. An environment has two groups (provision/modules/delivery): <env>,
+# the fleet, and <env>-canary, the instance the pipeline tries a release on first;
+# both install the same environment's configuration. Status 1, with the reason on
+# stderr, for a name that is neither.
+group_environment() {
+  local group=$1 env
+  env=${group%-canary}
+  if [ -z "$env" ]; then
+    echo "$(basename "$0"): deployment group '$group' names no environment before '-canary'" >&2
+    return 1
+  fi
+  if [[ "$env" =~ (^|-)canary(-|$) ]]; then
+    echo "$(basename "$0"): deployment group '$group' is neither <env> nor <env>-canary ('canary' may only end the name)" >&2
+    return 1
+  fi
+  if ! valid_env_name "$env"; then
+    echo "$(basename "$0"): environment name '$env' (deployment group '$group') is not a lower-case name like 'prod'" >&2
+    return 1
+  fi
+  printf '%s' "$env"
 }
 
 # valid_port TEXT: status 0 when TEXT is a TCP port number, 1 to 65535.
