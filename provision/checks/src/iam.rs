@@ -53,8 +53,14 @@ impl Statement {
     }
 
     /// Whether the statement lets a role be assumed with a web identity.
+    /// Only a trust policy's statements do, and IAM refuses a Resource in
+    /// those, so a statement with resources (a permission policy's, such as
+    /// the boundary's `*` on `*`) is none.
     pub fn is_web_identity_trust(&self) -> bool {
-        self.allow && self.grants("sts:AssumeRoleWithWebIdentity")
+        self.allow
+            && self.grants("sts:AssumeRoleWithWebIdentity")
+            && self.resources.is_empty()
+            && !self.not_resources
     }
 
     pub fn conditions_on<'s>(&'s self, variable: &'s str) -> impl Iterator<Item = &'s Condition> {
