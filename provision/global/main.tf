@@ -1,6 +1,15 @@
 # Account-wide pieces that both environments share: exactly one of each may
 # exist per account (or per region, for the CodeDeploy application). Apply
-# this root once, after bootstrap and before any environment.
+# this root once, after bootstrap and before any environment: the
+# environments' roles name its permissions boundary.
+#
+# Bootstrap step: the permissions boundary and the apply role itself are
+# out of the apply role's reach (it denies itself both; see below), so the
+# first apply of this root, and every later change to
+# aws_iam_policy.permissions_boundary or to aws_iam_role.terraform_apply and
+# its policies, is applied by an administrator of the account
+# (provision/README.md, "The permissions boundary"). The pipeline's apply of
+# this root fails with AccessDenied on those resources, and only on those.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -76,6 +85,140 @@ locals {
   state_bucket_arn = "arn:${local.partition}:s3:::${var.state_bucket}"
 }
 
+# ---------------------------------------------------------------- permissions boundary
+
+locals {
+  # Fixed, so the environment roots build the ARN from their account id
+  # without reading this root's state.
+  permissions_boundary_name = "notejam-permissions-boundary"
+  # The policy's own statements need its ARN before it exists.
+  permissions_boundary_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${local.permissions_boundary_name}"
+
+  # The IAM names the roots create: the apply role manages these, and no
+  # bounded role may write IAM anywhere else.
+  project_iam_arns = [
+    "arn:${local.partition}:iam::${local.account_id}:role/notejam-*",
+    "arn:${local.partition}:iam::${local.account_id}:role/njtui-*",
+    "arn:${local.partition}:iam::${local.account_id}:policy/notejam-*",
+    "arn:${local.partition}:iam::${local.account_id}:policy/njtui-*",
+    "arn:${local.partition}:iam::${local.account_id}:instance-profile/notejam-*",
+    "arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com",
+  ]
+}
+
+# The most any role of this project may ever do, whatever its own policies
+# grant (AWS IAM User Guide, "Permissions boundaries for IAM entities", the
+# delegation example). The apply role manages the roots' IAM; without a
+# boundary it could make a notejam-* role with AdministratorAccess that
+# trusts itself, and be an account administrator. Every aws_iam_role in
+# provision/ carries this boundary (provision-checks fails one that does
+# not), and so does every role a bounded role can create: the statements
+# below keep the boundary on every role and keep it as it is.
+data "aws_iam_policy_document" "permissions_boundary" {
+  # checkov:skip=CKV_AWS_1: a permissions boundary grants nothing, it caps what each role's own policies (checked themselves) grant
+  # checkov:skip=CKV_AWS_49: a permissions boundary grants nothing, it caps what each role's own policies (checked themselves) grant
+  # checkov:skip=CKV_AWS_356: a permissions boundary grants nothing, it caps what each role's own policies (checked themselves) grant
+  # checkov:skip=CKV_AWS_107: a permissions boundary grants nothing, it caps what each role's own policies (checked themselves) grant
+  # checkov:skip=CKV_AWS_108: a permissions boundary grants nothing, it caps what each role's own policies (checked themselves) grant
+  # checkov:skip=CKV_AWS_109: a permissions boundary grants nothing, it caps what each role's own policies (checked themselves) grant
+  # checkov:skip=CKV_AWS_110: a permissions boundary grants nothing, it caps what each role's own policies (checked themselves) grant
+  # checkov:skip=CKV_AWS_111: a permissions boundary grants nothing, it caps what each role's own policies (checked themselves) grant
+
+  # A boundary grants nothing by itself: a role still does only what its
+  # own policies allow, so the ceiling may be everything the denies leave.
+  statement {
+    sid       = "UpToWhatTheRolesOwnPoliciesGrant"
+    actions   = ["*"]
+    resources = ["*"]
+  }
+
+  # No unbounded role: one is created, re-bounded or given permissions only
+  # with this boundary. For Attach/PutRolePolicy the key is the boundary of
+  # the role being changed, so no bounded role arms an unbounded one.
+  statement {
+    sid       = "RolesOnlyWithThisBoundary"
+    effect    = "Deny"
+    actions   = ["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy", "iam:PutRolePolicy"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.permissions_boundary_arn]
+    }
+  }
+
+  statement {
+    sid       = "NeverRemoveTheBoundary"
+    effect    = "Deny"
+    actions   = ["iam:DeleteRolePermissionsBoundary"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverChangeTheBoundary"
+    effect    = "Deny"
+    actions   = ["iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"]
+    resources = [local.permissions_boundary_arn]
+  }
+
+  # Users, groups and their credentials take no boundary from here, and a
+  # new password or key for an existing user is that user's power.
+  statement {
+    sid       = "NoUsersGroupsOrKeys"
+    effect    = "Deny"
+    actions   = ["iam:CreateUser", "iam:CreateGroup", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"]
+    resources = ["*"]
+  }
+
+  # Even these could not lift a role above the boundary, but a role holding
+  # them holds everything the boundary leaves, which no project role needs:
+  # a plan that attaches them is stopped, not just bounded.
+  statement {
+    sid       = "NoAdministratorPolicies"
+    effect    = "Deny"
+    actions   = ["iam:AttachRolePolicy"]
+    resources = ["*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "iam:PolicyARN"
+      values = [
+        "arn:${local.partition}:iam::aws:policy/AdministratorAccess",
+        "arn:${local.partition}:iam::aws:policy/IAMFullAccess",
+      ]
+    }
+  }
+
+  # Roles and policies of the account that are not the project's carry no
+  # boundary: writing one (a policy, a trust), passing one to a service or
+  # assuming one would borrow its permissions. Service-linked roles are
+  # made by the services the roots use, with policies AWS fixes.
+  statement {
+    sid    = "NoIamBeyondTheProject"
+    effect = "Deny"
+    actions = [
+      "iam:Add*", "iam:Attach*", "iam:Change*", "iam:Create*", "iam:Deactivate*",
+      "iam:Delete*", "iam:Detach*", "iam:Disable*", "iam:Enable*", "iam:PassRole",
+      "iam:Put*", "iam:Remove*", "iam:Reset*", "iam:Resync*", "iam:Set*",
+      "iam:Tag*", "iam:Untag*", "iam:Update*", "iam:Upload*", "sts:AssumeRole",
+    ]
+    not_resources = concat(local.project_iam_arns, [
+      "arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/*",
+    ])
+  }
+}
+
+resource "aws_iam_policy" "permissions_boundary" {
+  name        = local.permissions_boundary_name
+  description = "Permissions boundary of every notejam role: the most any of them may do"
+  policy      = data.aws_iam_policy_document.permissions_boundary.json
+
+  tags = {
+    Tier = "delivery"
+  }
+}
+
 # ------------------------------------------------ plans of main (state access)
 
 # The plan job of a push to main: its saved plan is what the apply jobs
@@ -105,9 +248,10 @@ data "aws_iam_policy_document" "terraform_plan_assume" {
 }
 
 resource "aws_iam_role" "terraform_plan" {
-  name               = "notejam-terraform-plan"
-  description        = "GitHub Actions: terraform plan of the notejam roots on main"
-  assume_role_policy = data.aws_iam_policy_document.terraform_plan_assume.json
+  name                 = "notejam-terraform-plan"
+  description          = "GitHub Actions: terraform plan of the notejam roots on main"
+  assume_role_policy   = data.aws_iam_policy_document.terraform_plan_assume.json
+  permissions_boundary = aws_iam_policy.permissions_boundary.arn
 
   tags = {
     Tier = "delivery"
@@ -211,6 +355,7 @@ resource "aws_iam_role" "terraform_pr_plan" {
   description          = "GitHub Actions: speculative terraform plan of pull requests, without state"
   assume_role_policy   = data.aws_iam_policy_document.terraform_pr_plan_assume.json
   max_session_duration = 3600
+  permissions_boundary = aws_iam_policy.permissions_boundary.arn
 
   tags = {
     Tier = "delivery"
@@ -299,9 +444,10 @@ data "aws_iam_policy_document" "terraform_apply_assume" {
 }
 
 resource "aws_iam_role" "terraform_apply" {
-  name               = "notejam-terraform-apply"
-  description        = "GitHub Actions: terraform apply of the notejam roots"
-  assume_role_policy = data.aws_iam_policy_document.terraform_apply_assume.json
+  name                 = "notejam-terraform-apply"
+  description          = "GitHub Actions: terraform apply of the notejam roots"
+  assume_role_policy   = data.aws_iam_policy_document.terraform_apply_assume.json
+  permissions_boundary = aws_iam_policy.permissions_boundary.arn
 
   tags = {
     Tier = "delivery"
@@ -314,19 +460,50 @@ resource "aws_iam_role_policy_attachment" "terraform_apply_power_user" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/PowerUserAccess"
 }
 
-# ...plus IAM limited to the names these roots create.
+# ...plus IAM limited to the names these roots create, every role with the
+# boundary, and never itself or the boundary: changing itself would widen
+# what review gave it, changing the boundary would raise every role's
+# ceiling. Both take an administrator (the bootstrap step at the top of
+# this file).
 data "aws_iam_policy_document" "terraform_apply_iam" {
   statement {
-    sid     = "ManageProjectIam"
-    actions = ["iam:*"]
-    resources = [
-      "arn:${local.partition}:iam::${local.account_id}:role/notejam-*",
-      "arn:${local.partition}:iam::${local.account_id}:role/njtui-*",
-      "arn:${local.partition}:iam::${local.account_id}:policy/notejam-*",
-      "arn:${local.partition}:iam::${local.account_id}:policy/njtui-*",
-      "arn:${local.partition}:iam::${local.account_id}:instance-profile/notejam-*",
-      "arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com",
-    ]
+    sid       = "ManageProjectIam"
+    actions   = ["iam:*"]
+    resources = local.project_iam_arns
+  }
+
+  # iam:* above includes creating roles and setting their boundary. The
+  # boundary denies both without it too; this keeps the apply role's own
+  # policy sound when read alone.
+  statement {
+    sid       = "ProjectRolesOnlyWithTheBoundary"
+    effect    = "Deny"
+    actions   = ["iam:CreateRole", "iam:PutRolePermissionsBoundary"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [aws_iam_policy.permissions_boundary.arn]
+    }
+  }
+
+  # Wildcards, so that an action IAM adds later is denied too; today they
+  # cover UpdateRole, UpdateRoleDescription, UpdateAssumeRolePolicy,
+  # PutRolePolicy, PutRolePermissionsBoundary, Attach/DetachRolePolicy,
+  # DeleteRole, DeleteRolePolicy and DeleteRolePermissionsBoundary.
+  statement {
+    sid       = "NotItself"
+    effect    = "Deny"
+    actions   = ["iam:Update*", "iam:Put*", "iam:Attach*", "iam:Detach*", "iam:Delete*"]
+    resources = [aws_iam_role.terraform_apply.arn]
+  }
+
+  statement {
+    sid       = "NotTheBoundary"
+    effect    = "Deny"
+    actions   = ["iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"]
+    resources = [aws_iam_policy.permissions_boundary.arn]
   }
 
   # Reading the AWS managed policies the roots attach.
@@ -355,9 +532,10 @@ resource "aws_iam_role_policy" "terraform_apply_iam" {
 module "console_access" {
   source = "../modules/iam"
 
-  environments           = var.environments
-  name_prefix            = "njtui"
-  create_roles           = true
-  trusted_principal_arns = var.console_trusted_principal_arns
-  require_mfa            = var.console_require_mfa
+  environments             = var.environments
+  name_prefix              = "njtui"
+  create_roles             = true
+  trusted_principal_arns   = var.console_trusted_principal_arns
+  require_mfa              = var.console_require_mfa
+  permissions_boundary_arn = aws_iam_policy.permissions_boundary.arn
 }

@@ -6,9 +6,16 @@
 locals {
   environment = "staging"
   partition   = data.aws_partition.current.partition
+
+  # Every role of this root gets the boundary provision/global creates
+  # (applied before any environment). Its name is fixed, so it is named
+  # here without reading global's state.
+  permissions_boundary_arn = "arn:${local.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/notejam-permissions-boundary"
 }
 
 data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
 
 data "aws_iam_openid_connect_provider" "github" {
   url = "https://token.actions.githubusercontent.com"
@@ -68,6 +75,8 @@ module "network" {
 
   flow_logs_enabled        = true
   flow_log_destination_arn = module.observability.flow_log_group_arn
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "storage" {
@@ -111,6 +120,8 @@ module "database" {
   deletion_protection       = false
   log_retention_days        = 14
   apply_immediately         = true
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "web" {
@@ -145,6 +156,8 @@ module "web" {
   artifacts_bucket_arn   = module.storage.artifacts_bucket_arn
   artifacts_kms_key_arn  = module.storage.kms_key_arn
   parameters_kms_key_arn = module.database.kms_key_arn
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "console_access" {
@@ -153,6 +166,8 @@ module "console_access" {
   environments = [local.environment]
   name_prefix  = "njtui-${local.environment}-bastion"
   create_roles = false
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "bastion" {
@@ -171,6 +186,8 @@ module "bastion" {
     module.console_access.operator_policy_arn,
   ] : [module.console_access.readonly_policy_arn]
   system_log_group_arn = module.observability.log_group_arns["system"]
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "delivery" {
@@ -188,6 +205,8 @@ module "delivery" {
   github_repository          = var.github_repository
   github_environment         = local.environment
   github_allowed_refs        = var.github_allowed_refs
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "observability" {
@@ -232,4 +251,6 @@ module "backup" {
     "arn:${local.partition}:s3:::*",
   ]
   excluded_resource_arns = [module.storage.bucket_arns["alb-logs"]]
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }

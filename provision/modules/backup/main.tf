@@ -152,9 +152,10 @@ data "aws_iam_policy_document" "assume" {
 # The console passes this role to StartBackupJob / StartRestoreJob; its name
 # (notejam-<env>-backup) is part of the njtui-operator policy.
 resource "aws_iam_role" "this" {
-  name               = "${local.name}-backup"
-  description        = "AWS Backup for notejam ${var.environment}: back up and restore the database and data buckets"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
+  name                 = "${local.name}-backup"
+  description          = "AWS Backup for notejam ${var.environment}: back up and restore the database and data buckets"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = {
     Tier = "backup"

@@ -86,3 +86,13 @@ variable "system_log_group_arn" {
   description = "ARN of /notejam/<env>/system, where the bastion's system logs go."
   type        = string
 }
+
+variable "permissions_boundary_arn" {
+  description = "IAM policy ARN of the permissions boundary every role of this module gets: notejam-permissions-boundary, created by provision/global (the most any project role may do)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be the ARN of a customer managed IAM policy (arn:aws:iam::<account>:policy/<name>)."
+  }
+}

@@ -45,9 +45,10 @@ data "aws_iam_policy_document" "codedeploy_assume" {
 }
 
 resource "aws_iam_role" "codedeploy" {
-  name               = "${local.name}-codedeploy"
-  description        = "CodeDeploy service role of notejam ${var.environment}"
-  assume_role_policy = data.aws_iam_policy_document.codedeploy_assume.json
+  name                 = "${local.name}-codedeploy"
+  description          = "CodeDeploy service role of notejam ${var.environment}"
+  assume_role_policy   = data.aws_iam_policy_document.codedeploy_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = {
     Tier = "delivery"
@@ -233,9 +234,10 @@ data "aws_iam_policy_document" "deploy_assume" {
 }
 
 resource "aws_iam_role" "deploy" {
-  name               = "${local.name}-deploy"
-  description        = "GitHub Actions deploys to notejam ${var.environment}"
-  assume_role_policy = data.aws_iam_policy_document.deploy_assume.json
+  name                 = "${local.name}-deploy"
+  description          = "GitHub Actions deploys to notejam ${var.environment}"
+  assume_role_policy   = data.aws_iam_policy_document.deploy_assume.json
+  permissions_boundary = var.permissions_boundary_arn
   # deploy.yml's job may run 120 minutes (two deployments, two bakes, a rollback) and
   # asks for credentials once: they must outlast it.
   max_session_duration = 7200

@@ -345,6 +345,7 @@ resource "aws_iam_role" "readonly" {
   name                 = "${var.name_prefix}-readonly"
   description          = "Run njtui read-only against notejam ${join(", ", local.envs)}"
   assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
   max_session_duration = var.max_session_duration_seconds
 
   tags = {
@@ -365,6 +366,7 @@ resource "aws_iam_role" "operator" {
   name                 = "${var.name_prefix}-operator"
   description          = "Run njtui with its actions against notejam ${join(", ", local.envs)}"
   assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
   max_session_duration = var.max_session_duration_seconds
 
   tags = {

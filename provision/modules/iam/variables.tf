@@ -52,3 +52,13 @@ variable "max_session_duration_seconds" {
     error_message = "max_session_duration_seconds must be between 3600 and 43200."
   }
 }
+
+variable "permissions_boundary_arn" {
+  description = "IAM policy ARN of the permissions boundary the roles get: notejam-permissions-boundary, created by provision/global (the most any project role may do). Required even when create_roles is false, so turning the roles on cannot leave them unbounded."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be the ARN of a customer managed IAM policy (arn:aws:iam::<account>:policy/<name>)."
+  }
+}

@@ -231,8 +231,9 @@ data "aws_iam_policy_document" "flow_log_assume" {
 resource "aws_iam_role" "flow_log" {
   count = var.flow_logs_enabled ? 1 : 0
 
-  name               = "${local.name}-flow-log"
-  assume_role_policy = data.aws_iam_policy_document.flow_log_assume.json
+  name                 = "${local.name}-flow-log"
+  assume_role_policy   = data.aws_iam_policy_document.flow_log_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = {
     Tier = "network"

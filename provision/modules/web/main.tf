@@ -88,9 +88,10 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "this" {
-  name               = local.name
-  description        = "Web instances of notejam ${var.environment}"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
+  name                 = local.name
+  description          = "Web instances of notejam ${var.environment}"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = {
     Tier = "web"
