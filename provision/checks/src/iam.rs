@@ -68,6 +68,123 @@ impl Statement {
             .iter()
             .filter(move |c| c.variable.eq_ignore_ascii_case(variable))
     }
+
+    /// Whether a request for `action` on `target` is in the statement's
+    /// scope (its actions and resources, `not_` forms included), before
+    /// any condition.
+    pub fn applies_to(&self, action: &str, target: &Target) -> bool {
+        let resource = self.resources.iter().any(|r| covers(r, target));
+        self.grants(action) && resource != self.not_resources
+    }
+
+    /// A Deny that refuses `action` on `target` whatever the request's
+    /// context (no conditions).
+    pub fn denies_outright(&self, action: &str, target: &Target) -> bool {
+        !self.allow && self.conditions.is_empty() && self.applies_to(action, target)
+    }
+}
+
+/// One resource a request is about, for [`Statement::applies_to`]: its ARN
+/// (in a sample account, `arn:aws:iam::111122223333:role/x`) and the
+/// references that stand for it in the Terraform (`${aws_iam_role.x.arn}`).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub arn: String,
+    pub aliases: Vec<String>,
+}
+
+impl Target {
+    pub fn arn(arn: impl Into<String>) -> Self {
+        Target {
+            arn: arn.into(),
+            aliases: Vec::new(),
+        }
+    }
+
+    pub fn with_alias(mut self, alias: impl Into<String>) -> Self {
+        self.aliases.push(alias.into());
+        self
+    }
+}
+
+/// Whether a statement's resource pattern covers `target`: one of its
+/// aliases exactly, or its ARN by IAM's `*`/`?` matching, where an
+/// interpolation left in the pattern (`${data.aws_partition.current.partition}`,
+/// `${data.aws_caller_identity.current.account_id}`) stands for one field
+/// of an ARN: any text without `:` or `/`. So `role/notejam-*` of any
+/// partition and account covers `role/notejam-web`, while `${var.arn}`
+/// covers no ARN, only the alias `${var.arn}`.
+pub fn covers(pattern: &str, target: &Target) -> bool {
+    if target.aliases.iter().any(|a| a == pattern) {
+        return true;
+    }
+    let tokens = pattern_tokens(pattern);
+    let text: Vec<char> = target.arn.chars().collect();
+    match_tokens(&tokens, &text)
+}
+
+#[derive(Debug, PartialEq)]
+enum Token {
+    Char(char),
+    /// `?`
+    One,
+    /// `*`
+    Any,
+    /// `${...}`: one ARN field.
+    Field,
+}
+
+fn pattern_tokens(pattern: &str) -> Vec<Token> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '$' && chars.get(i + 1) == Some(&'{') {
+            let mut depth = 0usize;
+            let mut j = i + 1;
+            while j < chars.len() {
+                match chars[j] {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            out.push(Token::Field);
+            i = j + 1;
+            continue;
+        }
+        out.push(match chars[i] {
+            '*' => Token::Any,
+            '?' => Token::One,
+            c => Token::Char(c),
+        });
+        i += 1;
+    }
+    out
+}
+
+fn match_tokens(tokens: &[Token], text: &[char]) -> bool {
+    let Some((first, rest)) = tokens.split_first() else {
+        return text.is_empty();
+    };
+    match first {
+        Token::Char(c) => text.first() == Some(c) && match_tokens(rest, &text[1..]),
+        Token::One => !text.is_empty() && match_tokens(rest, &text[1..]),
+        Token::Any => (0..=text.len()).any(|i| match_tokens(rest, &text[i..])),
+        Token::Field => {
+            let field = text
+                .iter()
+                .position(|c| *c == ':' || *c == '/')
+                .unwrap_or(text.len());
+            (0..=field).any(|i| match_tokens(rest, &text[i..]))
+        }
+    }
 }
 
 /// One `data "aws_iam_policy_document"`.
@@ -307,6 +424,16 @@ fn managed_or_unknown<'a>(via: String, arn: String) -> Attached<'a> {
     }
 }
 
+/// The policy document an `aws_iam_policy`'s `policy` argument names
+/// (`data.aws_iam_policy_document.NAME.json` of its module), read.
+pub fn policy_document<'a>(
+    tree: &'a Tree,
+    module: &'a ModuleDir,
+    policy: &'a Resource,
+) -> Option<PolicyDoc<'a>> {
+    attr(&policy.body, "policy").and_then(|e| document_ref(tree, module, e))
+}
+
 /// `data.aws_iam_policy_document.NAME.json` of this module, read.
 fn document_ref<'a>(
     tree: &'a Tree,
@@ -402,6 +529,61 @@ mod tests {
             "arn:aws:s3:::notejam-tfstate-1-us-east-1/x"
         ));
         assert!(!glob("ec2:CreateTags", "ec2:CreateTagsX"));
+    }
+
+    #[test]
+    fn resource_patterns_cover_arns_and_references() {
+        let role = Target::arn("arn:aws:iam::111122223333:role/notejam-terraform-apply")
+            .with_alias("${aws_iam_role.apply.arn}");
+        let p = "${data.aws_partition.current.partition}";
+        let a = "${data.aws_caller_identity.current.account_id}";
+        assert!(covers(&format!("arn:{p}:iam::{a}:role/notejam-*"), &role));
+        assert!(covers("*", &role));
+        assert!(covers("${aws_iam_role.apply.arn}", &role));
+        assert!(!covers("${aws_iam_role.other.arn}", &role));
+        // An interpolation is one ARN field, never a whole ARN.
+        assert!(!covers("${var.role_arn}", &role));
+        assert!(!covers(&format!("arn:{p}:iam::{a}:role/njtui-*"), &role));
+        assert!(!covers(
+            &format!("arn:{p}:iam::{a}:policy/notejam-*"),
+            &role
+        ));
+        assert!(!covers("arn:aws:iam::444455556666:role/*", &role));
+    }
+
+    #[test]
+    fn statements_apply_through_not_resources() {
+        let s = Statement {
+            label: "s".into(),
+            allow: false,
+            actions: vec!["iam:Put*".into(), "sts:AssumeRole".into()],
+            not_actions: false,
+            resources: vec!["arn:aws:iam::*:role/notejam-*".into()],
+            not_resources: true,
+            principals: Vec::new(),
+            conditions: Vec::new(),
+        };
+        let ours = Target::arn("arn:aws:iam::111122223333:role/notejam-web");
+        let theirs = Target::arn("arn:aws:iam::111122223333:role/Admin");
+        assert!(!s.denies_outright("iam:PutRolePolicy", &ours));
+        assert!(s.denies_outright("iam:PutRolePolicy", &theirs));
+        assert!(s.denies_outright("sts:AssumeRole", &theirs));
+        assert!(!s.denies_outright("iam:GetRole", &theirs));
+
+        // A permission statement of "*" is not a trust, whatever it grants.
+        let everything = Statement {
+            allow: true,
+            actions: vec!["*".into()],
+            resources: vec!["*".into()],
+            not_resources: false,
+            ..s
+        };
+        assert!(!everything.is_web_identity_trust());
+        let trust = Statement {
+            resources: Vec::new(),
+            ..everything
+        };
+        assert!(trust.is_web_identity_trust());
     }
 
     #[test]

@@ -11,7 +11,8 @@ use provision_checks::{Tree, check_dir, check_tree};
 const ROLES_PATH: &str = "global/main.tf";
 
 /// A pull-request plan role, a main plan role, an apply role and a deploy
-/// role, written the way provision/ writes them. Only the pipeline rules
+/// role, written the way provision/ writes them (each with the permissions
+/// boundary, whose policy lives elsewhere). Only the pipeline rules
 /// are looked at (the tree has no contract resources).
 const ROLES: &str = r#"
 variable "github_repository" {
@@ -43,6 +44,7 @@ locals {
     for e in ["infra-staging", "infra-prod"] : [for r in var.refs : "${local.github_sub}:environment:${e}:ref:${r}"]
   ])
   deploy_subs = [for r in var.refs : "${local.github_sub}:environment:${var.environment}:ref:${r}"]
+  boundary    = "arn:aws:iam::111122223333:policy/notejam-permissions-boundary"
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -81,6 +83,8 @@ data "aws_iam_policy_document" "pr_assume" {
 resource "aws_iam_role" "pr" {
   name               = "notejam-terraform-pr-plan"
   assume_role_policy = data.aws_iam_policy_document.pr_assume.json
+
+  permissions_boundary = local.boundary
 
   tags = {
     Tier = "delivery"
@@ -134,6 +138,8 @@ data "aws_iam_policy_document" "plan_assume" {
 resource "aws_iam_role" "plan" {
   name               = "notejam-terraform-plan"
   assume_role_policy = data.aws_iam_policy_document.plan_assume.json
+
+  permissions_boundary = local.boundary
 
   tags = {
     Tier = "delivery"
@@ -189,6 +195,8 @@ resource "aws_iam_role" "apply" {
   name               = "notejam-terraform-apply"
   assume_role_policy = data.aws_iam_policy_document.apply_assume.json
 
+  permissions_boundary = local.boundary
+
   tags = {
     Tier = "delivery"
   }
@@ -227,6 +235,8 @@ data "aws_iam_policy_document" "deploy_assume" {
 resource "aws_iam_role" "deploy" {
   name               = "notejam-${var.environment}-deploy"
   assume_role_policy = data.aws_iam_policy_document.deploy_assume.json
+
+  permissions_boundary = local.boundary
 
   tags = {
     Tier = "delivery"

@@ -2,6 +2,7 @@
 //! returns [`Violation`]s naming the file and the resource address.
 
 mod backup;
+pub mod boundary;
 mod database;
 mod delivery;
 mod instances;
@@ -57,6 +58,7 @@ pub fn check(tree: &Tree) -> Vec<Violation> {
     out.extend(parameters::check(&instances));
     out.extend(roots::check(tree));
     out.extend(pipeline::check(tree));
+    out.extend(boundary::check(tree));
     out.sort();
     out.dedup();
     out
