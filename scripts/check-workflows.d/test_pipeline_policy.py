@@ -225,8 +225,8 @@ class PipelinePolicy(unittest.TestCase):
         self.assert_finding("oidc-no-build", "deploy.yml:deploy", "runs `pip`")
 
     def test_credentials_shorter_than_the_job_fail(self):
-        self.edit("deploy.yml", "          role-duration-seconds: 7200\n", "")
-        self.assert_finding("credentials", "deploy.yml:deploy", "asks for 3600 s of AWS credentials and may run 120 minutes")
+        self.edit("deploy.yml", "          role-duration-seconds: 10800\n", "")
+        self.assert_finding("credentials", "deploy.yml:deploy", "asks for 3600 s of AWS credentials and may run 180 minutes")
 
     # -- bad input
 

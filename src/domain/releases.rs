@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! canary (group <env>-canary, one instance, AllAtOnce)
-//!   → canary bake (the watched alarms, prod 10 min, staging 2 min)
+//!   → canary bake (the watched alarms, prod 10 min, staging 4 min)
 //!   → fleet (group <env>, OneAtATime)
 //!   → fleet bake
 //! ```
@@ -588,7 +588,7 @@ mod tests {
         );
         assert_eq!(GroupKind::of("prod", "staging"), None);
         assert_eq!(super::super::bake_duration("prod").num_minutes(), 10);
-        assert_eq!(super::super::bake_duration("staging").num_minutes(), 2);
+        assert_eq!(super::super::bake_duration("staging").num_minutes(), 4);
         assert_eq!(
             super::super::watched_alarm_names("prod"),
             ["notejam-prod-p99-latency", "notejam-prod-5xx-rate"]

@@ -238,9 +238,9 @@ resource "aws_iam_role" "deploy" {
   description          = "GitHub Actions deploys to notejam ${var.environment}"
   assume_role_policy   = data.aws_iam_policy_document.deploy_assume.json
   permissions_boundary = var.permissions_boundary_arn
-  # deploy.yml's job may run 120 minutes (two deployments, two bakes, a rollback) and
+  # deploy.yml's job may run 180 minutes (two deployments, two bakes, a rollback) and
   # asks for credentials once: they must outlast it.
-  max_session_duration = 7200
+  max_session_duration = 10800
 
   tags = {
     Tier = "delivery"
