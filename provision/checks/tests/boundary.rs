@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use provision_checks::iam::{self, Attached, Statement, Target};
 use provision_checks::rules::boundary::{BOUNDARY_CHANGES, SELF_CHANGES, role_target};
-use provision_checks::{Tree, check_dir, check_tree};
+mod common;
+
+use provision_checks::{Tree, check_dir};
 
 const GLOBAL_PATH: &str = "global/main.tf";
 const MODULE_PATH: &str = "modules/app/main.tf";
@@ -213,36 +215,21 @@ module "app" {
 }
 "#;
 
-/// The boundary violations of the fixture with `edits` applied: each
-/// replaces one exact, present piece of text of one file.
+/// The boundary violations of the fixture with `edits` (path, from, to) applied.
 fn violations_with(edits: &[(&str, &str, &str)]) -> Vec<String> {
-    let mut global = GLOBAL.to_owned();
-    let mut module = MODULE.to_owned();
-    let mut env = ENV.to_owned();
-    for (path, from, to) in edits {
-        let text = match *path {
-            GLOBAL_PATH => &mut global,
-            MODULE_PATH => &mut module,
-            ENV_PATH => &mut env,
-            other => panic!("no fixture file {other}"),
-        };
-        assert!(text.contains(from), "{path} does not contain {from:?}");
-        *text = text.replacen(from, to, 1);
-    }
-    let tree = Tree::from_sources([
-        (GLOBAL_PATH, global.as_str()),
-        (MODULE_PATH, module.as_str()),
-        (ENV_PATH, env.as_str()),
-    ])
-    .expect("fixture parses");
-    check_tree(&tree)
-        .violations
-        .iter()
-        .map(ToString::to_string)
-        // The fixture has none of the contract's resources: what the tree
-        // lacks counts only when it is the boundary.
-        .filter(|v| !v.starts_with(".: ") || v.starts_with(".: aws_iam_policy: "))
-        .collect()
+    common::violations_of_edited(
+        &[
+            (GLOBAL_PATH, GLOBAL),
+            (MODULE_PATH, MODULE),
+            (ENV_PATH, ENV),
+        ],
+        edits,
+    )
+    .into_iter()
+    // The fixture has none of the contract's resources: what the tree
+    // lacks counts only when it is the boundary.
+    .filter(|v| !v.starts_with(".: ") || v.starts_with(".: aws_iam_policy: "))
+    .collect()
 }
 
 fn assert_violations(edits: &[(&str, &str, &str)], expected: &[&str]) {

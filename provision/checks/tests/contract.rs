@@ -5,7 +5,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use provision_checks::{Tree, check_dir, check_tree};
+mod common;
+
+use provision_checks::check_dir;
 
 const ROOT: &str = r#"
 terraform {
@@ -306,33 +308,16 @@ const ROOT_PATH: &str = "envs/dev/main.tf";
 const MAIN_PATH: &str = "modules/app/main.tf";
 const VARIABLES_PATH: &str = "modules/app/variables.tf";
 
-/// The fixture with `edits` applied to its files: each edit replaces one
-/// exact, present piece of text.
+/// The violations of the fixture with `edits` (path, from, to) applied.
 fn violations_with(edits: &[(&str, &str, &str)]) -> Vec<String> {
-    let mut root = ROOT.to_owned();
-    let mut main = MAIN.to_owned();
-    let mut variables = VARIABLES.to_owned();
-    for (path, from, to) in edits {
-        let text = match *path {
-            ROOT_PATH => &mut root,
-            MAIN_PATH => &mut main,
-            VARIABLES_PATH => &mut variables,
-            other => panic!("no fixture file {other}"),
-        };
-        assert!(text.contains(from), "{path} does not contain {from:?}");
-        *text = text.replacen(from, to, 1);
-    }
-    let tree = Tree::from_sources([
-        (ROOT_PATH, root.as_str()),
-        (MAIN_PATH, main.as_str()),
-        (VARIABLES_PATH, variables.as_str()),
-    ])
-    .expect("fixture parses");
-    check_tree(&tree)
-        .violations
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+    common::violations_of_edited(
+        &[
+            (ROOT_PATH, ROOT),
+            (MAIN_PATH, MAIN),
+            (VARIABLES_PATH, VARIABLES),
+        ],
+        edits,
+    )
 }
 
 fn assert_violations(edits: &[(&str, &str, &str)], expected: &[&str]) {
