@@ -233,9 +233,7 @@ fn violations_with(edits: &[(&str, &str, &str)]) -> Vec<String> {
 }
 
 fn assert_violations(edits: &[(&str, &str, &str)], expected: &[&str]) {
-    let got = violations_with(edits);
-    let got_refs: Vec<&str> = got.iter().map(String::as_str).collect();
-    assert_eq!(got_refs, expected, "violations differ");
+    common::assert_listed(&violations_with(edits), expected);
 }
 
 #[test]

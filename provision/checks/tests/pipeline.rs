@@ -6,7 +6,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use provision_checks::{Tree, check_dir, check_tree};
+mod common;
+
+use provision_checks::{Tree, check_dir};
 
 const ROLES_PATH: &str = "global/main.tf";
 
@@ -301,28 +303,21 @@ resource "aws_iam_role_policy_attachment" "deploy" {
 }
 "#;
 
-/// The pipeline violations of the fixture with `edits` applied (each
-/// replaces one exact, present piece of text).
+/// The pipeline violations of the fixture with `edits` (from, to) applied.
 fn violations_with(edits: &[(&str, &str)]) -> Vec<String> {
-    let mut text = ROLES.to_owned();
-    for (from, to) in edits {
-        assert!(text.contains(from), "the fixture does not contain {from:?}");
-        text = text.replacen(from, to, 1);
-    }
-    let tree = Tree::from_sources([(ROLES_PATH, text.as_str())]).expect("fixture parses");
-    check_tree(&tree)
-        .violations
+    let edits: Vec<_> = edits
         .iter()
-        .map(ToString::to_string)
+        .map(|(from, to)| (ROLES_PATH, *from, *to))
+        .collect();
+    common::violations_of_edited(&[(ROLES_PATH, ROLES)], &edits)
+        .into_iter()
         // The fixture has no contract resources; only the role rules count.
         .filter(|v| v.starts_with(ROLES_PATH))
         .collect()
 }
 
 fn assert_violations(edits: &[(&str, &str)], expected: &[&str]) {
-    let got = violations_with(edits);
-    let got_refs: Vec<&str> = got.iter().map(String::as_str).collect();
-    assert_eq!(got_refs, expected, "violations differ");
+    common::assert_listed(&violations_with(edits), expected);
 }
 
 #[test]

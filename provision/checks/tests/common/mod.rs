@@ -23,3 +23,9 @@ pub fn violations_of_edited(files: &[(&str, &str)], edits: &[(&str, &str, &str)]
         .map(ToString::to_string)
         .collect()
 }
+
+/// Fails unless `got` lists exactly `expected`, in order.
+pub fn assert_listed(got: &[String], expected: &[&str]) {
+    let got: Vec<&str> = got.iter().map(String::as_str).collect();
+    assert_eq!(got, expected, "violations differ");
+}
