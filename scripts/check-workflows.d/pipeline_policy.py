@@ -57,6 +57,11 @@ BUILDS = re.compile(r"\b(?:cargo|rustc|npm|npx|yarn|make|pip3?)\b|\bbuild-bundle
 ROOT_DIR = re.compile(r"provision/(?:envs/([A-Za-z0-9_-]+)|(global))\b")
 
 
+def render(text, inputs: dict) -> str:
+    """TEXT with each `${{ inputs.NAME }}` replaced by the caller's value."""
+    return INPUT.sub(lambda m: str(inputs.get(m[1], m[0])), str(text))
+
+
 class Unreadable(Exception):
     pass
 
@@ -79,7 +84,7 @@ class Node:
         return "/".join(self.chain)
 
     def render(self, text) -> str:
-        return INPUT.sub(lambda m: str(self.inputs.get(m[1], m[0])), str(text))
+        return render(text, self.inputs)
 
     @property
     def environment(self) -> str | None:
@@ -168,20 +173,24 @@ class Policy:
             self.find(path, "readable", f"calls itself or nests too deep through {' -> '.join(levels)}")
             return []
         workflow = self.workflows[path]
-        render = Node((), (), {}, inputs or {}).render
+        inputs = inputs or {}
+
+        def here_render(text) -> str:
+            return render(text, inputs)
+
         nodes = []
         for job_id, job in (workflow.get("jobs") or {}).items():
             job = job or {}
-            here = concurrency(job, render)
+            here = concurrency(job, here_render)
             on_the_way = (list(groups) + [here]) if here else list(groups)
-            guarded = list(guards) + [render(job.get("if", ""))]
+            guarded = list(guards) + [here_render(job.get("if", ""))]
             called = local_call(job, self.root)
             if called is None:
-                nodes.append(Node(chain + (job_id,), levels + (path,), job, dict(inputs or {}), on_the_way, guarded))
+                nodes.append(Node(chain + (job_id,), levels + (path,), job, dict(inputs), on_the_way, guarded))
             elif called not in self.workflows:
                 self.find(f"{path}:{job_id}", "readable", f"calls {job['uses']}, which is not among the workflows")
             else:
-                passed = {k: render(v) for k, v in (job.get("with") or {}).items()}
+                passed = {k: here_render(v) for k, v in (job.get("with") or {}).items()}
                 nodes.extend(self.expand(called, chain + (job_id,), levels + (path,), passed, on_the_way, guarded))
         return nodes
 
@@ -204,7 +213,7 @@ class Policy:
             self.find(names, "one-workflow", "a push to main runs Terraform applies or deployments in "
                       f"{len(pushed)} workflows, which nothing orders: run them from one")
         for path, nodes in pushed:
-            self.check_order(path, self.workflows[path], nodes)
+            self.check_order(path, nodes)
         self.check_jobs()
         return self.findings
 
@@ -264,7 +273,7 @@ class Policy:
             return any(b in ("main", "*", "**") for b in branches)
         return "main" not in ignored
 
-    def check_order(self, path: str, workflow: dict, nodes: list[Node]):
+    def check_order(self, path: str, nodes: list[Node]):
         def needs_of(level_path: str, job_id: str) -> set:
             jobs = self.workflows[level_path].get("jobs") or {}
             seen, todo = set(), list(as_list((jobs.get(job_id) or {}).get("needs")))
