@@ -142,6 +142,34 @@ async fn scale_stop_and_start_change_only_this_environment() {
     assert!(matches!(e, BackendError::Invalid(_)), "{e:?}");
 }
 
+/// The eTag deployment `id` is pinned to, as CodeDeploy answers it.
+async fn pinned_etag(cfg: &aws_config::SdkConfig, id: &str) -> String {
+    let d = aws_sdk_codedeploy::Client::new(cfg)
+        .get_deployment()
+        .deployment_id(id)
+        .send()
+        .await
+        .expect("GetDeployment");
+    d.deployment_info()
+        .and_then(|i| i.revision())
+        .and_then(|r| r.s3_location())
+        .and_then(|l| l.e_tag())
+        .unwrap_or_else(|| panic!("{id} is pinned to no eTag: {d:?}"))
+        .to_string()
+}
+
+/// The eTag of an object, unquoted, as S3 answers it.
+async fn object_etag(cfg: &aws_config::SdkConfig, bucket: &str, key: &str) -> String {
+    let head = aws_sdk_s3::Client::new(cfg)
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("HeadObject");
+    head.e_tag().expect("an eTag").trim_matches('"').to_string()
+}
+
 #[tokio::test]
 async fn deployments_are_created_from_bundles_and_listed_newest_first() {
     let region = "us-west-2";
@@ -166,6 +194,12 @@ async fn deployments_are_created_from_bundles_and_listed_newest_first() {
     );
     let d = &ds[0];
     assert_eq!(d.revision, prod.bundles[1]);
+    // Pinned to the bytes the listing showed: CodeDeploy deploys them or nothing.
+    let cfg = seed::sdk_config(&MotoServer::shared().endpoint(), region).await;
+    assert_eq!(
+        pinned_etag(&cfg, &second).await,
+        object_etag(&cfg, &prod.artifacts_bucket, &prod.bundles[1]).await
+    );
     assert_eq!(d.status, DeploymentStatus::Created);
     assert_eq!(d.creator, DeploymentCreator::User);
     assert_eq!(d.initiated_by.as_deref(), Some(principal.as_str()));
@@ -298,6 +332,10 @@ async fn both_groups_are_listed_and_a_rollback_overrides_the_alarm_configuration
                 .and_then(|r| r.s3_location())
                 .and_then(|s| s.key()),
             Some(prod.bundles[0].as_str())
+        );
+        assert_eq!(
+            pinned_etag(&cfg, id).await,
+            object_etag(&cfg, &prod.artifacts_bucket, &prod.bundles[0]).await
         );
     }
     let ds = b.deployments(10).await.unwrap();

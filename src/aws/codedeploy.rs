@@ -421,15 +421,23 @@ fn event(e: &SdkEvent) -> Option<LifecycleEvent> {
     })
 }
 
-/// CreateDeployment of `key` in the artifacts bucket to `group`; with
-/// `alarms_off`, the group's alarm configuration is overridden with monitoring
-/// disabled for this deployment (the rollback of a release whose alarm is still
-/// in ALARM; the caller needs codedeploy:UpdateDeploymentGroup for it).
+/// A bundle in the artifacts bucket, pinned to the eTag of the bytes the
+/// operator picked when the listing gave one: should the object change, CodeDeploy
+/// fails the deployment rather than deploy other bytes.
+pub(crate) struct Bundle<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub etag: Option<&'a str>,
+}
+
+/// CreateDeployment of `bundle` to `group`; with `alarms_off`, the group's alarm
+/// configuration is overridden with monitoring disabled for this deployment (the
+/// rollback of a release whose alarm is still in ALARM; the caller needs
+/// codedeploy:UpdateDeploymentGroup for it).
 pub(crate) async fn create(
     client: &Client,
     group: &str,
-    bucket: &str,
-    key: &str,
+    bundle: &Bundle<'_>,
     description: &str,
     alarms_off: bool,
 ) -> Result<String> {
@@ -437,8 +445,9 @@ pub(crate) async fn create(
         .revision_type(RevisionLocationType::S3)
         .s3_location(
             S3Location::builder()
-                .bucket(bucket)
-                .key(key)
+                .bucket(bundle.bucket)
+                .key(bundle.key)
+                .set_e_tag(bundle.etag.map(str::to_string))
                 .bundle_type(BundleType::Zip)
                 .build(),
         )
@@ -467,16 +476,22 @@ pub(crate) async fn create(
     })
 }
 
-/// Stops what runs, then creates each group's rollback deployment with the
-/// alarm monitoring overridden off; a group still busy with the stopped
+/// Stops what runs, then creates each group's rollback deployment (pinned to
+/// `etag`) with the alarm monitoring overridden off; a group still busy with the stopped
 /// deployment is tried again for up to half a minute.
 pub(crate) async fn roll_back(
     client: &Client,
     env: &str,
     bucket: &str,
+    etag: Option<&str>,
     request: &RollbackRequest,
     principal: &str,
 ) -> Result<Vec<String>> {
+    let bundle = Bundle {
+        bucket,
+        key: &request.revision,
+        etag,
+    };
     if request.targets.is_empty() {
         return Err(BackendError::Invalid(
             "a rollback needs at least one deployment group".into(),
@@ -496,16 +511,7 @@ pub(crate) async fn roll_back(
         let description = describe(&request.description_for(target), principal);
         let mut attempt = 1;
         let id = loop {
-            match create(
-                client,
-                &group,
-                bucket,
-                &request.revision,
-                &description,
-                true,
-            )
-            .await
-            {
+            match create(client, &group, &bundle, &description, true).await {
                 Err(BackendError::Api { code, .. })
                     if code == "DeploymentLimitExceededException" && attempt < BUSY_ATTEMPTS =>
                 {

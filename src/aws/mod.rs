@@ -395,7 +395,8 @@ impl Backend for AwsBackend {
 
     async fn revisions(&self) -> Result<Vec<RevisionInfo>> {
         let bucket = self.artifacts_bucket().await?;
-        s3::bundles(&self.clients.s3, &bucket).await
+        let bundles = s3::bundles(&self.clients.s3, &bucket).await?;
+        Ok(bundles.into_iter().map(|b| b.info).collect())
     }
 
     async fn backups(&self) -> Result<BackupOverview> {
@@ -429,21 +430,17 @@ impl Backend for AwsBackend {
     async fn create_deployment(&self, revision: &str, description: &str) -> Result<String> {
         let revision = revision.trim();
         let bucket = self.artifacts_bucket().await?;
-        let bundles = s3::bundles(&self.clients.s3, &bucket).await?;
-        if !bundles.iter().any(|b| b.name == revision) {
-            return Err(BackendError::NotFound {
-                what: "revision",
-                id: revision.to_string(),
-                choices: bundles.into_iter().take(10).map(|b| b.name).collect(),
-            });
-        }
+        let bundle = s3::find_bundle(s3::bundles(&self.clients.s3, &bucket).await?, revision)?;
         let principal = self.principal().await?;
         let description = codedeploy::describe(description, &principal);
         codedeploy::create(
             &self.clients.codedeploy,
             &self.env,
-            &bucket,
-            revision,
+            &codedeploy::Bundle {
+                bucket: &bucket,
+                key: revision,
+                etag: bundle.etag.as_deref(),
+            },
             &description,
             false,
         )
@@ -453,14 +450,7 @@ impl Backend for AwsBackend {
     async fn roll_back(&self, request: &RollbackRequest) -> Result<Vec<String>> {
         let revision = request.revision.trim();
         let bucket = self.artifacts_bucket().await?;
-        let bundles = s3::bundles(&self.clients.s3, &bucket).await?;
-        if !bundles.iter().any(|b| b.name == revision) {
-            return Err(BackendError::NotFound {
-                what: "revision",
-                id: revision.to_string(),
-                choices: bundles.into_iter().take(10).map(|b| b.name).collect(),
-            });
-        }
+        let bundle = s3::find_bundle(s3::bundles(&self.clients.s3, &bucket).await?, revision)?;
         let principal = self.principal().await?;
         let request = RollbackRequest {
             revision: revision.to_string(),
@@ -470,6 +460,7 @@ impl Backend for AwsBackend {
             &self.clients.codedeploy,
             &self.env,
             &bucket,
+            bundle.etag.as_deref(),
             &request,
             &principal,
         )

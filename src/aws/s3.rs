@@ -102,8 +102,15 @@ async fn tagging(client: &Client, env: &str, name: String) -> Result<Tagging> {
     }
 }
 
+/// A deployable bundle and the eTag of its bytes, as the listing gave them.
+pub(crate) struct Bundle {
+    pub info: RevisionInfo,
+    /// Unquoted; a deployment pinned to it deploys these bytes or nothing.
+    pub etag: Option<String>,
+}
+
 /// Deployable bundles (`.zip` objects) in `bucket`, newest first.
-pub(crate) async fn bundles(client: &Client, bucket: &str) -> Result<Vec<RevisionInfo>> {
+pub(crate) async fn bundles(client: &Client, bucket: &str) -> Result<Vec<Bundle>> {
     let mut out = Vec::new();
     let mut pages = client
         .list_objects_v2()
@@ -116,14 +123,43 @@ pub(crate) async fn bundles(client: &Client, bucket: &str) -> Result<Vec<Revisio
                 continue;
             };
             if key.to_ascii_lowercase().ends_with(".zip") {
-                out.push(RevisionInfo {
-                    name: key.to_string(),
-                    created,
-                    size_bytes: o.size().and_then(|s| u64::try_from(s).ok()),
+                out.push(Bundle {
+                    info: RevisionInfo {
+                        name: key.to_string(),
+                        created,
+                        size_bytes: o.size().and_then(|s| u64::try_from(s).ok()),
+                    },
+                    etag: o
+                        .e_tag()
+                        .map(|t| t.trim_matches('"').to_string())
+                        .filter(|t| !t.is_empty()),
                 });
             }
         }
     }
-    out.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.name.cmp(&a.name)));
+    out.sort_by(|a, b| {
+        b.info
+            .created
+            .cmp(&a.info.created)
+            .then_with(|| b.info.name.cmp(&a.info.name))
+    });
     Ok(out)
+}
+
+/// The bundle named `key` in `bundles`, or which ones there are.
+pub(crate) fn find_bundle(bundles: Vec<Bundle>, key: &str) -> Result<Bundle> {
+    let mut names = Vec::new();
+    for b in bundles {
+        if b.info.name == key {
+            return Ok(b);
+        }
+        if names.len() < 10 {
+            names.push(b.info.name);
+        }
+    }
+    Err(BackendError::NotFound {
+        what: "revision",
+        id: key.to_string(),
+        choices: names,
+    })
 }
