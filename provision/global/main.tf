@@ -4,10 +4,11 @@
 # environments' roles name its permissions boundary.
 #
 # Bootstrap step: the permissions boundary and the apply role itself are
-# out of the apply role's reach (it denies itself both; see below), so the
-# first apply of this root, and every later change to
+# out of the apply role's reach (it denies itself both, and the boundary
+# denies both to every bounded role, including any the apply role makes;
+# see below), so the first apply of this root, and every later change to
 # aws_iam_policy.permissions_boundary or to aws_iam_role.terraform_apply and
-# its policies, is applied by an administrator of the account
+# its policies and tags, is applied by an administrator of the account
 # (provision/README.md, "The permissions boundary"). The pipeline's apply of
 # this root fails with AccessDenied on those resources, and only on those.
 
@@ -94,6 +95,11 @@ locals {
   # The policy's own statements need its ARN before it exists.
   permissions_boundary_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${local.permissions_boundary_name}"
 
+  # The apply role, named here so the boundary can name it: the boundary's
+  # document cannot refer to the role, which refers to the boundary.
+  terraform_apply_role_name = "notejam-terraform-apply"
+  terraform_apply_role_arn  = "arn:${local.partition}:iam::${local.account_id}:role/${local.terraform_apply_role_name}"
+
   # The IAM names the roots create: the apply role manages these, and no
   # bounded role may write IAM anywhere else.
   project_iam_arns = [
@@ -160,6 +166,24 @@ data "aws_iam_policy_document" "permissions_boundary" {
     effect    = "Deny"
     actions   = ["iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"]
     resources = [local.permissions_boundary_arn]
+  }
+
+  # The apply role writes the project's IAM, so it can make or arm another
+  # bounded role (role/notejam-* is the project's) with iam:* on
+  # role/notejam-*. Its own policy's deny of changes to itself does not bind
+  # that role; this one binds every bounded role, whatever its policies:
+  # no policy, trust, boundary, setting, tag or deletion of the apply role.
+  # Wildcards, so an action IAM adds later is denied too; on a role they
+  # cover UpdateRole, UpdateRoleDescription, UpdateAssumeRolePolicy,
+  # PutRolePolicy, PutRolePermissionsBoundary, Attach/DetachRolePolicy,
+  # DeleteRole, DeleteRolePolicy, DeleteRolePermissionsBoundary, TagRole
+  # and UntagRole. Reading it stays allowed (the pipeline's plan of this
+  # root refreshes it); changing it takes an administrator.
+  statement {
+    sid       = "NeverChangeTheApplyRole"
+    effect    = "Deny"
+    actions   = ["iam:Update*", "iam:Put*", "iam:Attach*", "iam:Detach*", "iam:Delete*", "iam:Tag*", "iam:Untag*"]
+    resources = [local.terraform_apply_role_arn]
   }
 
   # Users, groups and their credentials take no boundary from here, and a
@@ -444,7 +468,7 @@ data "aws_iam_policy_document" "terraform_apply_assume" {
 }
 
 resource "aws_iam_role" "terraform_apply" {
-  name                 = "notejam-terraform-apply"
+  name                 = local.terraform_apply_role_name
   description          = "GitHub Actions: terraform apply of the notejam roots"
   assume_role_policy   = data.aws_iam_policy_document.terraform_apply_assume.json
   permissions_boundary = aws_iam_policy.permissions_boundary.arn
@@ -464,7 +488,9 @@ resource "aws_iam_role_policy_attachment" "terraform_apply_power_user" {
 # boundary, and never itself or the boundary: changing itself would widen
 # what review gave it, changing the boundary would raise every role's
 # ceiling. Both take an administrator (the bootstrap step at the top of
-# this file).
+# this file). The boundary denies both to every bounded role too, so a
+# role the apply role makes with iam:* on role/notejam-* cannot do either
+# for it (NeverChangeTheApplyRole, NeverChangeTheBoundary).
 data "aws_iam_policy_document" "terraform_apply_iam" {
   statement {
     sid       = "ManageProjectIam"

@@ -9,7 +9,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use provision_checks::iam::{self, Attached, Statement, Target};
-use provision_checks::rules::boundary::{BOUNDARY_CHANGES, SELF_CHANGES, role_target};
+use provision_checks::rules::boundary::{
+    BOUNDARY_CHANGES, IAM_WRITER_CHANGES, SELF_CHANGES, role_target,
+};
 mod common;
 
 use provision_checks::{Tree, check_dir};
@@ -29,6 +31,7 @@ locals {
   partition                 = data.aws_partition.current.partition
   permissions_boundary_name = "notejam-permissions-boundary"
   permissions_boundary_arn  = "arn:${local.partition}:iam::${local.account_id}:policy/${local.permissions_boundary_name}"
+  apply_role_arn            = "arn:${local.partition}:iam::${local.account_id}:role/notejam-terraform-apply"
   project_iam_arns = [
     "arn:${local.partition}:iam::${local.account_id}:role/notejam-*",
     "arn:${local.partition}:iam::${local.account_id}:policy/notejam-*",
@@ -67,6 +70,13 @@ data "aws_iam_policy_document" "permissions_boundary" {
     effect    = "Deny"
     actions   = ["iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"]
     resources = [local.permissions_boundary_arn]
+  }
+
+  statement {
+    sid       = "NeverChangeTheApplyRole"
+    effect    = "Deny"
+    actions   = ["iam:Update*", "iam:Put*", "iam:Attach*", "iam:Detach*", "iam:Delete*", "iam:Tag*", "iam:Untag*"]
+    resources = [local.apply_role_arn]
   }
 
   statement {
@@ -403,6 +413,87 @@ fn a_boundary_that_allows_users_admin_policies_and_foreign_roles() {
     );
 }
 
+const APPLY_ROLE_STATEMENT: &str = r#"
+  statement {
+    sid       = "NeverChangeTheApplyRole"
+    effect    = "Deny"
+    actions   = ["iam:Update*", "iam:Put*", "iam:Attach*", "iam:Detach*", "iam:Delete*", "iam:Tag*", "iam:Untag*"]
+    resources = [local.apply_role_arn]
+  }
+"#;
+
+/// The violation of a boundary that leaves `open` (comma-separated) to
+/// bounded roles on the fixture's apply role.
+fn apply_role_open(open: &str) -> String {
+    format!(
+        "global/main.tf: aws_iam_policy.permissions_boundary: data.aws_iam_policy_document.permissions_boundary does not deny {open} on arn:aws:iam::111122223333:role/notejam-terraform-apply (aws_iam_role.apply, which writes the project's IAM): a bounded role it makes or arms could change it, whatever its own policy denies"
+    )
+}
+
+#[test]
+fn a_boundary_that_lets_a_bounded_role_change_the_apply_role() {
+    // The apply role's own NotItself still denies it all of this: that is
+    // no help against a role it makes with iam:* on role/notejam-*.
+    // DeleteRolePermissionsBoundary stays denied on every role
+    // (NeverRemoveTheBoundary).
+    let all = IAM_WRITER_CHANGES
+        .iter()
+        .filter(|a| **a != "iam:DeleteRolePermissionsBoundary")
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert_violations(
+        &[(GLOBAL_PATH, APPLY_ROLE_STATEMENT, "")],
+        &[&apply_role_open(&all)],
+    );
+    // Denied on another role than the apply role.
+    assert_violations(
+        &[(
+            GLOBAL_PATH,
+            "    resources = [local.apply_role_arn]",
+            "    resources = [\"arn:${local.partition}:iam::${local.account_id}:role/notejam-terraform-plan\"]",
+        )],
+        &[&apply_role_open(&all)],
+    );
+    // Only under a condition (a tag the helper role could set on itself).
+    assert_violations(
+        &[(
+            GLOBAL_PATH,
+            "    resources = [local.apply_role_arn]\n",
+            "    resources = [local.apply_role_arn]\n\n    condition {\n      test     = \"StringNotEquals\"\n      variable = \"aws:PrincipalTag/Trusted\"\n      values   = [\"yes\"]\n    }\n",
+        )],
+        &[&apply_role_open(&all)],
+    );
+    // Tags and the trust left open.
+    assert_violations(
+        &[(
+            GLOBAL_PATH,
+            "    actions   = [\"iam:Update*\", \"iam:Put*\", \"iam:Attach*\", \"iam:Detach*\", \"iam:Delete*\", \"iam:Tag*\", \"iam:Untag*\"]",
+            "    actions   = [\"iam:UpdateRole\", \"iam:UpdateRoleDescription\", \"iam:Put*\", \"iam:Attach*\", \"iam:Detach*\", \"iam:Delete*\"]",
+        )],
+        &[&apply_role_open(
+            "iam:UpdateAssumeRolePolicy, iam:TagRole, iam:UntagRole",
+        )],
+    );
+}
+
+#[test]
+fn only_roles_that_write_the_projects_iam_need_the_boundary_on_them() {
+    // An apply role that no longer writes IAM (no ManageProjectIam) leaves
+    // nothing to guard: the boundary's statement may go too.
+    assert_violations(
+        &[
+            (GLOBAL_PATH, APPLY_ROLE_STATEMENT, ""),
+            (
+                GLOBAL_PATH,
+                "    sid       = \"ManageProjectIam\"\n    actions   = [\"iam:*\"]",
+                "    sid       = \"ManageProjectIam\"\n    actions   = [\"iam:Get*\", \"iam:List*\"]",
+            ),
+        ],
+        &[],
+    );
+}
+
 // ---------------------------------------------------------------- roles that write IAM
 
 #[test]
@@ -532,6 +623,103 @@ fn the_real_apply_role_cannot_change_itself_or_the_boundary() {
     // Other project roles stay its to manage.
     let web = Target::arn("arn:aws:iam::111122223333:role/notejam-staging-web");
     assert!(allowed("iam:PutRolePolicy", &web) && !denied("iam:PutRolePolicy", &web));
+}
+
+/// The statements of the real boundary's policy document.
+fn real_boundary_statements(tree: &Tree) -> Vec<Statement> {
+    iam::documents(tree)
+        .into_iter()
+        .find(|d| d.data.name == "permissions_boundary")
+        .expect("a permissions_boundary document")
+        .statements
+}
+
+#[test]
+fn the_real_boundary_keeps_every_bounded_role_off_the_apply_role() {
+    let tree = Tree::load(&provision_dir()).unwrap();
+    let boundary_doc = real_boundary_statements(&tree);
+    let (apply, _) = real_role_statements(&tree, "notejam-terraform-apply");
+    let boundary = Target::arn("arn:aws:iam::111122223333:policy/notejam-permissions-boundary");
+    let denied = |action: &str, target: &Target| {
+        boundary_doc
+            .iter()
+            .any(|s| s.denies_outright(action, target))
+    };
+    // A helper role the apply role made, bounded, with iam:* on
+    // role/notejam-*: the boundary alone refuses it every change to the
+    // apply role and to the boundary policy.
+    for action in IAM_WRITER_CHANGES {
+        assert!(
+            denied(action, &apply),
+            "a bounded role may {action} on notejam-terraform-apply"
+        );
+    }
+    for action in BOUNDARY_CHANGES {
+        assert!(
+            denied(action, &boundary),
+            "a bounded role may {action} on the boundary"
+        );
+    }
+    // What the apply role does to the other roles stays open: the boundary
+    // denies none of it outright on them.
+    for name in [
+        "notejam-terraform-plan",
+        "notejam-terraform-pr-plan",
+        "notejam-staging-web",
+        "notejam-prod-deploy",
+    ] {
+        let other = Target::arn(format!("arn:aws:iam::111122223333:role/{name}"));
+        let managing = ["iam:CreateRole", "iam:PassRole", "iam:GetRole"];
+        for action in IAM_WRITER_CHANGES.iter().chain(&managing) {
+            if *action == "iam:DeleteRolePermissionsBoundary" {
+                continue; // never, for any role (NeverRemoveTheBoundary)
+            }
+            assert!(
+                !denied(action, &other),
+                "the boundary denies {action} on {name} outright: the apply role cannot manage it"
+            );
+        }
+    }
+    // Reading itself, as the plan and apply of global do, stays open.
+    for action in [
+        "iam:GetRole",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies",
+    ] {
+        assert!(
+            !denied(action, &apply),
+            "the boundary denies {action} on the apply role"
+        );
+    }
+}
+
+#[test]
+fn the_real_tree_has_no_boundary_violations() {
+    let lines = real_tree_violations(&[]);
+    assert_eq!(lines, Vec::<String>::new());
+}
+
+#[test]
+fn dropping_the_real_boundarys_guard_of_the_apply_role_is_caught() {
+    let lines = real_tree_violations(&[(
+        "global/main.tf",
+        "    sid       = \"NeverChangeTheApplyRole\"\n    effect    = \"Deny\"",
+        "    sid       = \"NeverChangeTheApplyRole\"\n    effect    = \"Allow\"",
+    )]);
+    assert_eq!(
+        lines,
+        vec![format!(
+            "global/main.tf: aws_iam_policy.permissions_boundary: data.aws_iam_policy_document.permissions_boundary does not deny {} on arn:aws:iam::111122223333:role/notejam-terraform-apply (aws_iam_role.terraform_apply, which writes the project's IAM): a bounded role it makes or arms could change it, whatever its own policy denies",
+            // DeleteRolePermissionsBoundary stays denied for every role.
+            IAM_WRITER_CHANGES
+                .iter()
+                .filter(|a| **a != "iam:DeleteRolePermissionsBoundary")
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )]
+    );
 }
 
 fn copy_tf_tree(from: &Path, to: &Path) {

@@ -13,6 +13,11 @@
 //!   boundary policy, users, groups, access keys and passwords, attaching
 //!   AdministratorAccess or IAMFullAccess, and writing, passing or assuming
 //!   the account's roles and policies that are not the project's;
+//! - the boundary also denies every change to each role that writes the
+//!   project's IAM (the apply role): that role can make or arm another
+//!   bounded role with IAM on `role/notejam-*`, which its own policy's deny
+//!   of changes to itself does not bind, so only the boundary stops such a
+//!   role from changing it;
 //! - a role whose own policies let it create roles or set boundaries denies
 //!   doing so without the boundary, and a role whose own policies reach its
 //!   own role or the boundary policy denies changing them (the apply role).
@@ -45,6 +50,23 @@ pub const SELF_CHANGES: &[&str] = &[
     "iam:DeleteRolePolicy",
     "iam:DeleteRole",
     "iam:DeleteRolePermissionsBoundary",
+];
+
+/// What no bounded role may do to a role that writes the project's IAM:
+/// everything a role may not do to itself, and its tags.
+pub const IAM_WRITER_CHANGES: &[&str] = &[
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:TagRole",
+    "iam:UntagRole",
 ];
 
 /// What nobody bounded may do to the boundary policy.
@@ -102,6 +124,8 @@ pub fn check(tree: &Tree) -> Vec<Violation> {
         any_role = true;
         out.extend(check_role_boundary(tree, module, role, &aliases));
     }
+    let roles = iam::roles(tree);
+    let iam_writers: Vec<&Role> = roles.iter().filter(|r| writes_project_iam(r)).collect();
 
     match boundaries.as_slice() {
         [] if any_role => out.push(missing(
@@ -112,7 +136,12 @@ pub fn check(tree: &Tree) -> Vec<Violation> {
         )),
         [] => {}
         [(module, policy)] => out.extend(check_boundary_policy(
-            tree, module, policy, &boundary, &aliases,
+            tree,
+            module,
+            policy,
+            &boundary,
+            &aliases,
+            &iam_writers,
         )),
         [_, more @ ..] => {
             for (_, p) in more {
@@ -124,8 +153,8 @@ pub fn check(tree: &Tree) -> Vec<Violation> {
         }
     }
 
-    for role in iam::roles(tree) {
-        out.extend(check_role_policies(&role, &boundary, &aliases));
+    for role in &roles {
+        out.extend(check_role_policies(role, &boundary, &aliases));
     }
     out
 }
@@ -317,6 +346,7 @@ fn check_boundary_policy(
     policy: &Resource,
     boundary: &Target,
     aliases: &[String],
+    iam_writers: &[&Role],
 ) -> Vec<Violation> {
     let Some(doc) = iam::policy_document(tree, module, policy) else {
         return vec![resource_violation(
@@ -380,7 +410,7 @@ fn check_boundary_policy(
             lacks.push(format!("{action} on {}", target.arn));
         }
     }
-    lacks
+    let mut out: Vec<Violation> = lacks
         .into_iter()
         .map(|what| {
             resource_violation(
@@ -391,7 +421,46 @@ fn check_boundary_policy(
                 ),
             )
         })
-        .collect()
+        .collect();
+    for writer in iam_writers {
+        let target = role_target(writer);
+        let open: Vec<&str> = IAM_WRITER_CHANGES
+            .iter()
+            .copied()
+            .filter(|a| !denied_outright(s, a, &target))
+            .collect();
+        if !open.is_empty() {
+            out.push(resource_violation(
+                policy,
+                format!(
+                    "{} does not deny {} on {} ({}, which writes the project's IAM): a bounded role it makes or arms could change it, whatever its own policy denies",
+                    doc.address(),
+                    open.join(", "),
+                    target.arn,
+                    writer.resource.address(),
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// Whether the role's own policies let it write another project role (make
+/// one, or change one's policies, trust or boundary): then it can arm a
+/// bounded role of its own to do what it may not.
+fn writes_project_iam(role: &Role) -> bool {
+    let target = project_role();
+    role.policies.iter().any(|p| match p {
+        Attached::Doc { doc, .. } => doc.statements.iter().any(|s| {
+            s.allow
+                && BOUNDED_ONLY
+                    .iter()
+                    .chain(SELF_CHANGES)
+                    .any(|a| s.applies_to(a, &target))
+        }),
+        Attached::Managed { name, .. } => IAM_WRITING_MANAGED.contains(&name.as_str()),
+        Attached::Unknown { .. } => false,
+    })
 }
 
 /// A Deny of AttachRolePolicy on every role when `iam:PolicyARN` is the
