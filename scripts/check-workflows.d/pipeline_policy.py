@@ -34,6 +34,10 @@ evaluate for a run on refs/heads/main, across all the workflows. The rules
                  that applies or deploys after an apply or a deployment, with
                  always()/failure()/cancelled() in its `if:`, requires
                  `needs.<job>.result == 'success'` of the job it waits for
+  fresh          a job that applies or deploys first runs scripts/fresh, in that job
+                 and unconditionally: groups are taken in the order jobs get ready,
+                 and re-runs take them again, so an older commit could replace a
+                 newer one
   built-once     one job, in all the workflows, builds the release bundle
   credentials    AWS credentials a job asks for (configure-aws-credentials'
                  role-duration-seconds, 3600 unless set) last as long as the job
@@ -65,6 +69,7 @@ MAIN_REF = "refs/heads/main"
 
 TERRAFORM_APPLY = re.compile(r"\bterraform\b[^\n]*\sapply\b")
 DEPLOY = re.compile(r"\bcodedeploy\s+deploy\b|\baws\s+deploy\s+create-deployment\b")
+FRESH = re.compile(r"(?:^|[\s/])scripts/fresh\s")
 BUILD_BUNDLE = re.compile(r"\bbuild-bundle\b")
 BUILDS = re.compile(r"\b(?:cargo|rustc|npm|npx|yarn|make|pip3?)\b|\bbuild-bundle\b|\bpython3? -m pip\b")
 ROOT_DIR = re.compile(r"provision/(?:envs/([A-Za-z0-9_-]+)|(global))\b")
@@ -622,6 +627,7 @@ class Policy:
             self.check_environments(path, workflow, nodes)
             self.check_status_guards(path, nodes)
             self.check_credentials(path, nodes)
+            self.check_fresh(nodes)
             if self.runs_unattended_on_main(workflow) and any(n.applies or n.deploys for n in nodes):
                 unattended.append((path, nodes))
         if len(unattended) > 1:
@@ -854,6 +860,31 @@ class Policy:
                     self.find(where, "credentials", f"asks for {duration} s of AWS credentials and may run "
                               f"{timeout} minutes{run}: set role-duration-seconds to at least {timeout * 60} "
                               "(and the role's max_session_duration)")
+
+    def check_fresh(self, nodes: list[Node]):
+        """GitHub takes a group when a job is ready, not in push order, and a re-run
+        takes it again: every job that applies or deploys must first ask
+        scripts/fresh whether its commit may still replace what runs, in that job
+        (a re-run of failed jobs skips the jobs before it), and nothing may skip or
+        ignore the answer."""
+        for node in nodes:
+            if not (node.applies or node.deploys):
+                continue
+            where = f"{node.levels[-1]}:{node.chain[-1]}"
+            what = "applies Terraform" if node.applies else "deploys"
+            for step in steps_of(node.job):
+                run = as_text(step.get("run", ""))
+                if FRESH.search(" " + run + " "):
+                    if "if" in step or truthy(step.get("continue-on-error", False)):
+                        self.find(where, "fresh", f"{what}, and its scripts/fresh step has an `if:` or "
+                                  "`continue-on-error`: an older commit could then replace a newer one; run it "
+                                  "unconditionally and let it fail the job")
+                    break
+                if TERRAFORM_APPLY.search(run) or DEPLOY.search(run):
+                    self.find(where, "fresh", f"{what} before any step runs .github/workflows/scripts/fresh: "
+                              "GitHub takes groups in the order jobs get ready, and re-runs take them again, "
+                              "so an older commit could replace a newer one; run it first, in this job")
+                    break
 
     def check_jobs(self):
         builders = []

@@ -350,6 +350,36 @@ class PipelinePolicy(unittest.TestCase):
                   "          .github/workflows/scripts/smoke-test \"$NOTEJAM_URL\"")
         self.assert_finding("oidc-no-build", "deploy.yml:deploy", "runs `pip`")
 
+    # -- fresh: no older commit over a newer one
+
+    FRESH_DEPLOY = ("      - name: Not older than what the environment runs (scripts/fresh)\n"
+                    "        # deliver-<env> is taken when the job is ready, not in push order, and a re-run\n"
+                    "        # takes it again: an older commit must not replace a newer one.\n"
+                    "        run: .github/workflows/scripts/fresh \"$ENVIRONMENT\"\n")
+    FRESH_APPLY = ("      - name: Still not older than what the root runs (a re-run of this job alone)\n"
+                   "        env:\n          ROOT: ${{ inputs.root }}\n"
+                   "        run: .github/workflows/scripts/fresh \"$ROOT\"\n")
+
+    def test_a_deployment_without_the_freshness_check_fails(self):
+        self.edit("deploy.yml", self.FRESH_DEPLOY, "")
+        self.assert_finding("fresh", "deploy.yml:deploy", "deploys before any step runs")
+
+    def test_an_apply_without_the_freshness_check_fails(self):
+        self.edit("terraform-root.yml", self.FRESH_APPLY, "")
+        self.assert_finding("fresh", "terraform-root.yml:apply", "applies Terraform before any step runs")
+
+    def test_a_freshness_check_after_the_deployment_fails(self):
+        self.edit("deploy.yml", self.FRESH_DEPLOY, "")
+        self.edit("deploy.yml", "      - name: Smoke test\n", self.FRESH_DEPLOY + "      - name: Smoke test\n")
+        self.assert_finding("fresh", "deploy.yml:deploy", "deploys before any step runs")
+
+    def test_a_freshness_check_that_may_be_skipped_or_ignored_fails(self):
+        for extra in ("        if: vars.FRESH != 'off'\n", "        continue-on-error: true\n"):
+            with self.subTest(extra=extra):
+                self.fresh_copy()
+                self.edit("deploy.yml", self.FRESH_DEPLOY, self.FRESH_DEPLOY + extra)
+                self.assert_finding("fresh", "deploy.yml:deploy", "has an `if:` or `continue-on-error`")
+
     def test_credentials_shorter_than_the_job_fail(self):
         self.edit("deploy.yml", "          role-duration-seconds: 10800\n", "")
         self.assert_finding("credentials", "deploy.yml:deploy", "asks for 3600 s of AWS credentials and may run 180 minutes")
