@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use provision_checks::iam::{self, Attached, Statement, Target};
 use provision_checks::rules::boundary::{
-    BOUNDARY_CHANGES, IAM_WRITER_CHANGES, SELF_CHANGES, role_target,
+    BOUNDARY_CHANGES, SELF_CHANGES, iam_writer_changes, role_target,
 };
 mod common;
 
@@ -436,10 +436,8 @@ fn a_boundary_that_lets_a_bounded_role_change_the_apply_role() {
     // no help against a role it makes with iam:* on role/notejam-*.
     // DeleteRolePermissionsBoundary stays denied on every role
     // (NeverRemoveTheBoundary).
-    let all = IAM_WRITER_CHANGES
-        .iter()
-        .filter(|a| **a != "iam:DeleteRolePermissionsBoundary")
-        .copied()
+    let all = iam_writer_changes()
+        .filter(|a| *a != "iam:DeleteRolePermissionsBoundary")
         .collect::<Vec<_>>()
         .join(", ");
     assert_violations(
@@ -648,7 +646,7 @@ fn the_real_boundary_keeps_every_bounded_role_off_the_apply_role() {
     // A helper role the apply role made, bounded, with iam:* on
     // role/notejam-*: the boundary alone refuses it every change to the
     // apply role and to the boundary policy.
-    for action in IAM_WRITER_CHANGES {
+    for action in iam_writer_changes() {
         assert!(
             denied(action, &apply),
             "a bounded role may {action} on notejam-terraform-apply"
@@ -670,8 +668,8 @@ fn the_real_boundary_keeps_every_bounded_role_off_the_apply_role() {
     ] {
         let other = Target::arn(format!("arn:aws:iam::111122223333:role/{name}"));
         let managing = ["iam:CreateRole", "iam:PassRole", "iam:GetRole"];
-        for action in IAM_WRITER_CHANGES.iter().chain(&managing) {
-            if *action == "iam:DeleteRolePermissionsBoundary" {
+        for action in iam_writer_changes().chain(managing) {
+            if action == "iam:DeleteRolePermissionsBoundary" {
                 continue; // never, for any role (NeverRemoveTheBoundary)
             }
             assert!(
@@ -712,10 +710,8 @@ fn dropping_the_real_boundarys_guard_of_the_apply_role_is_caught() {
         vec![format!(
             "global/main.tf: aws_iam_policy.permissions_boundary: data.aws_iam_policy_document.permissions_boundary does not deny {} on arn:aws:iam::111122223333:role/notejam-terraform-apply (aws_iam_role.terraform_apply, which writes the project's IAM): a bounded role it makes or arms could change it, whatever its own policy denies",
             // DeleteRolePermissionsBoundary stays denied for every role.
-            IAM_WRITER_CHANGES
-                .iter()
-                .filter(|a| **a != "iam:DeleteRolePermissionsBoundary")
-                .copied()
+            iam_writer_changes()
+                .filter(|a| *a != "iam:DeleteRolePermissionsBoundary")
                 .collect::<Vec<_>>()
                 .join(", ")
         )]
