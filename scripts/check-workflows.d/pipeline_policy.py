@@ -169,19 +169,19 @@ class Parser:
             raise ExpressionError(f"{self.peek()!r} after a complete expression")
         return tree
 
-    def either(self):
-        terms = [self.both()]
-        while self.peek() == "||":
+    def joined(self, operator: str, kind: str, operand):
+        """OPERAND (OPERATOR OPERAND)*, as one (KIND, terms) node when there are two or more."""
+        terms = [operand()]
+        while self.peek() == operator:
             self.take()
-            terms.append(self.both())
-        return terms[0] if len(terms) == 1 else ("or", terms)
+            terms.append(operand())
+        return terms[0] if len(terms) == 1 else (kind, terms)
+
+    def either(self):
+        return self.joined("||", "or", self.both)
 
     def both(self):
-        terms = [self.comparison()]
-        while self.peek() == "&&":
-            self.take()
-            terms.append(self.comparison())
-        return terms[0] if len(terms) == 1 else ("and", terms)
+        return self.joined("&&", "and", self.comparison)
 
     def comparison(self):
         left = self.unary()
